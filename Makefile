@@ -1,0 +1,32 @@
+# One command each: `make plans` (set up on first use, then build every plan, the comparison and
+# the site index), `make test`, `make bench`. Only python3 (>= 3.10), git and make are needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.yjplan-installed
+
+.PHONY: setup plans test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name yjplan --display-name "Python (yjplan)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+plans: $(STAMP)
+	$(BIN)/yjplan build --all
+
+# pytest exits 5 when it collects no test: that is a broken suite here, said plainly.
+test: $(STAMP)
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - the suite is missing"; exit 1; fi; \
+	exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf build _site .quarto

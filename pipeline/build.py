@@ -1,0 +1,420 @@
+"""Building plans: validate, execute the notebook with papermill, render, publish atomically.
+
+One area's build runs in a staging folder and is moved into ``build/site/<area_id>/`` only when
+every stage succeeded, so a failed run never leaves something that looks like a good plan (the
+area's previous outputs are removed and the index marks it as failed). Outputs are skipped when
+a content hash of everything that can change them is unchanged (``--force`` rebuilds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .contracts import ValidationReport, write_report
+from .errors import PipelineError
+from .paths import PACKAGE_DIR, build_dir, content_dir, contracts_dir, data_dir, notebooks_dir
+
+KERNEL_NAME = "yjplan"
+SITE = "site"
+PLAN_NOTEBOOK = "plan.ipynb"
+COMPARE_NOTEBOOK = "compare.ipynb"
+
+
+@dataclass
+class BuildResult:
+    """What happened to one output (an area's plan or a comparison)."""
+
+    name: str
+    status: str  # "built", "cached", "failed"
+    outputs: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: int = 0
+    critical: int = 0
+    fingerprint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("built", "cached")
+
+
+Progress = Callable[[str, str, str], None]
+
+
+def print_progress(name: str, stage: str, detail: str = "") -> None:
+    """Default progress reporter: one line per stage."""
+    print(f"[{name}] {stage}{(' ' + detail) if detail else ''}", flush=True)
+
+
+def site_dir() -> Path:
+    return build_dir() / SITE
+
+
+# --------------------------------------------------------------------------- kernel
+
+
+def ensure_kernel() -> str:
+    """Install (once) a kernelspec named 'yjplan' pointing at this interpreter; return its name."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(KERNEL_NAME)
+        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return KERNEL_NAME
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    install(kernel_name=KERNEL_NAME, display_name="Python (yjplan)", prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def _hash_files(h, paths: Iterable[Path]) -> None:
+    for p in sorted(paths):
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes() if p.exists() else b"<missing>")
+
+
+def code_fingerprint() -> str:
+    """Hash of the package's code and templates (stands in for the package version during development)."""
+    h = hashlib.sha256(__version__.encode())
+    files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".lua", ".css", ".typ", ".html", ".yml", ".yaml")]
+    for p in sorted(files):
+        h.update(str(p.relative_to(PACKAGE_DIR)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def area_rows_fingerprint(area_id: str) -> str:
+    """Hash of this area's rows in every table, plus the shared tables and the set of area ids."""
+    from .dataset import AREA_TABLES
+    from .loaders import read_raw_table, table_path
+
+    h = hashlib.sha256()
+    areas = table_path("areas")
+    h.update(areas.read_bytes() if areas.exists() else b"<missing>")
+    defs = table_path("indicator_definitions")
+    h.update(defs.read_bytes() if defs.exists() else b"<missing>")
+    for table in AREA_TABLES:
+        path = table_path(table)
+        h.update(table.encode())
+        if not path.exists():
+            h.update(b"<missing>")
+            continue
+        try:
+            raw = read_raw_table(path)
+        except PipelineError:
+            h.update(path.read_bytes())
+            continue
+        h.update(",".join(raw.columns).encode())
+        if "area_id" in raw.columns:
+            raw = raw[raw["area_id"] == area_id]
+        h.update(raw.drop(columns=["_line"]).to_csv(index=False).encode())
+    return h.hexdigest()
+
+
+def fingerprint(name: str, notebook: Path, renderer: str, formats: tuple[str, ...], extra: dict | None = None,
+                area_ids: Iterable[str] = ()) -> str:
+    """Content hash of everything that can change one output."""
+    from .render import renderer_versions
+
+    h = hashlib.sha256()
+    h.update(json.dumps({"name": name, "renderer": renderer, "versions": renderer_versions(renderer),
+                         "formats": list(formats), "extra": extra or {}}, sort_keys=True).encode())
+    h.update(notebook.read_bytes())
+    h.update(code_fingerprint().encode())
+    _hash_files(h, contracts_dir().glob("*.json"))
+    for area_id in area_ids:
+        h.update(area_rows_fingerprint(area_id).encode())
+        content = content_dir() / f"{area_id}.yml"
+        h.update(content.read_bytes() if content.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- one output
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Replace ``final`` with ``staging`` (same filesystem; the old folder is removed afterwards)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    trash = final.parent / f".old-{final.name}-{uuid.uuid4().hex[:8]}"
+    if final.exists():
+        os.replace(final, trash)
+    os.replace(staging, final)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _discard(final: Path) -> None:
+    """Remove an output folder whose latest build failed, so no stale plan passes for a current one."""
+    if final.exists():
+        trash = final.parent / f".failed-{final.name}-{uuid.uuid4().hex[:8]}"
+        os.replace(final, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _cached(final: Path, key: str, formats: tuple[str, ...]) -> dict | None:
+    manifest = final / "build.json"
+    if not manifest.exists():
+        return None
+    try:
+        info = json.loads(manifest.read_text())
+    except json.JSONDecodeError:
+        return None
+    if info.get("fingerprint") != key or info.get("status") != "built":
+        return None
+    if not all((final / info["outputs"].get(f, "")).is_file() for f in formats if f in info.get("outputs", {})):
+        return None
+    if not all(f in info.get("outputs", {}) for f in formats):
+        return None
+    return info
+
+
+def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
+    """Run a notebook with papermill in the pinned kernel (the executed copy is kept for audit)."""
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=parameters,
+        kernel_name=ensure_kernel(),
+        cwd=str(cwd),
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
+
+
+def execute_render_publish(result: BuildResult, notebook: Path, staging: Path, final: Path, params: dict, meta: dict,
+                           formats: tuple[str, ...], renderer: str, stem: str, progress: Progress, t0: float) -> None:
+    """Execute a notebook into ``staging``, render it, write the manifest and move it to ``final``."""
+    from .render import render_document
+
+    name = result.name
+    staging.mkdir(parents=True, exist_ok=True)
+    progress(name, "executing", "(papermill)")
+    t = time.perf_counter()
+    execute_notebook(notebook, staging / notebook.name, params, staging)
+    result.seconds["execute"] = time.perf_counter() - t
+    progress(name, "rendering", f"({renderer}: {', '.join(formats)})")
+    t = time.perf_counter()
+    outputs = render_document(staging / notebook.name, staging, stem, formats=formats, metadata=meta, renderer=renderer)
+    result.seconds["render"] = time.perf_counter() - t
+    result.outputs = {fmt: Path(p).name for fmt, p in outputs.items()}
+    result.status = "built"
+    result.seconds["total"] = time.perf_counter() - t0
+    _write_manifest(staging, result, meta, renderer=renderer)
+    _publish(staging, final)
+    (site_dir() / ".failures" / f"{name}.json").unlink(missing_ok=True)
+    progress(name, "built", f"in {result.seconds['total']:.1f}s → {final}")
+
+
+def fail(result: BuildResult, exc: Exception, staging: Path, final: Path, progress: Progress) -> None:
+    """Record a failure: no staging left behind, no stale output kept, the index told."""
+    result.status = "failed"
+    result.message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {_short(exc)}"
+    if not isinstance(exc, PipelineError) and os.environ.get("YJPLAN_DEBUG"):
+        traceback.print_exc()
+    shutil.rmtree(staging, ignore_errors=True)
+    _discard(final)
+    _write_failure(final, result)
+    progress(result.name, "FAILED", result.message.splitlines()[0] if result.message else "")
+
+
+def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
+               progress: Progress | None = print_progress, tracking: dict | None = None) -> BuildResult:
+    """Build one area's plan end to end; never raises for data problems (the result says what failed)."""
+    from .render import resolve_renderer
+
+    progress = progress or (lambda *a: None)
+    formats = tuple(formats)
+    result = BuildResult(name=area_id, status="failed")
+    final = site_dir() / area_id
+    staging = build_dir() / ".staging" / f"{area_id}-{uuid.uuid4().hex[:8]}"
+    t0 = time.perf_counter()
+    try:
+        from .dataset import check_area, load_area
+
+        check_area(area_id)
+        chosen = resolve_renderer(renderer)
+        notebook = notebooks_dir() / PLAN_NOTEBOOK
+        tracking = tracking if tracking is not None else default_tracking(area_id)
+        key = fingerprint(area_id, notebook, chosen, formats, extra={"tracking": tracking_fingerprint(tracking)}, area_ids=[area_id])
+        result.fingerprint = key
+        if not force:
+            info = _cached(final, key, formats)
+            if info is not None:
+                result.status = "cached"
+                result.outputs = info["outputs"]
+                result.warnings = info.get("warnings", 0)
+                progress(area_id, "up to date", "(nothing changed; use --force to rebuild)")
+                return result
+
+        progress(area_id, "validating", "(Great Expectations)")
+        t = time.perf_counter()
+        data = load_area(area_id, raise_on_critical=False)
+        report = data.report
+        result.seconds["validate"] = time.perf_counter() - t
+        result.warnings, result.critical = len(report.warnings), len(report.critical_failures)
+        report.raise_for_critical()
+        staging.mkdir(parents=True)
+        write_report(report, staging / "validation.json")
+        synthetic = data.synthetic
+        meta = plan_metadata(data.area)
+        del data
+
+        params = {
+            "area_id": area_id,
+            "validation_report": str((staging / "validation.json").resolve()),
+            "figures_dir": "figures",
+            "build_date": meta["date"],
+            "tracking_extract": (tracking or {}).get("extract", ""),
+            "tracking_population": float((tracking or {}).get("population", 0)),
+            "tracking_as_of": (tracking or {}).get("as_of", ""),
+            "restricted_dir": str(restricted_dir().resolve()),
+        }
+        meta["synthetic"] = synthetic
+        execute_render_publish(result, notebook, staging, final, params, meta, formats, chosen, f"{area_id}-plan", progress, t0)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a result with its message
+        fail(result, exc, staging, final, progress)
+    result.seconds.setdefault("total", time.perf_counter() - t0)
+    return result
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    # papermill's PapermillExecutionError carries the notebook traceback: keep its last line.
+    if hasattr(exc, "evalue"):
+        return f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', '')}"
+    return text[:2000]
+
+
+def _write_manifest(folder: Path, result: BuildResult, meta: dict, renderer: str) -> None:
+    info = asdict(result)
+    info.update({"title": meta.get("title"), "period": meta.get("period"), "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 "renderer": renderer, "synthetic": meta.get("synthetic", False)})
+    (folder / "build.json").write_text(json.dumps(info, indent=1))
+
+
+def _write_failure(final: Path, result: BuildResult) -> None:
+    failures = site_dir() / ".failures"
+    failures.mkdir(parents=True, exist_ok=True)
+    (failures / f"{result.name}.json").write_text(json.dumps({**asdict(result), "failed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}, indent=1))
+
+
+def plan_metadata(area: dict) -> dict:
+    """Title page metadata for an area's plan."""
+    from datetime import date
+
+    synthetic = area.get("data_kind") == "synthetic"
+    return {
+        "title": f"{area['service_name']}: Youth Justice Strategic Plan",
+        "subtitle": f"{area['plan_period_label']} — performance, resources and priorities" + (" (SYNTHETIC DEMONSTRATION)" if synthetic else ""),
+        "author": area["service_name"],
+        "date": date.today().isoformat(),
+        "lang": "en-GB",
+        "period": area["plan_period_label"],
+        "synthetic": synthetic,
+    }
+
+
+def restricted_dir() -> Path:
+    """Where internal-only outputs (the live tracker) go: never under the site."""
+    return build_dir() / "restricted"
+
+
+def default_tracking(area_id: str) -> dict | None:
+    """Tracking inputs for an area: the demonstration area uses the generated synthetic extract."""
+    config = data_dir() / "tracking.yml"
+    if not config.exists():
+        return None
+    import yaml
+
+    doc = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    entry = (doc.get("areas") or {}).get(area_id)
+    if not entry:
+        return None
+    extract = entry.get("extract", "")
+    if entry.get("generate") == "synthetic":
+        from .synthetic import write_demo_extract
+
+        path = build_dir() / "synthetic" / f"{area_id}_extract_synthetic.csv"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_demo_extract(path)
+        extract = str(path)
+    elif extract and not Path(extract).is_absolute():
+        extract = str((data_dir() / extract).resolve())
+    return {"extract": extract, "population": entry.get("population", 0), "as_of": str(entry.get("as_of", ""))}
+
+
+def tracking_fingerprint(tracking: dict | None) -> str:
+    if not tracking or not tracking.get("extract"):
+        return ""
+    p = Path(tracking["extract"])
+    h = hashlib.sha256(json.dumps({k: v for k, v in tracking.items() if k != "extract"}, sort_keys=True).encode())
+    h.update(p.read_bytes() if p.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- many outputs
+
+
+def _build_area_worker(args: tuple) -> BuildResult:
+    area_id, formats, renderer, force = args
+    return build_area(area_id, formats=formats, renderer=renderer, force=force)
+
+
+def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False, jobs: int | None = None,
+               progress: Progress | None = print_progress) -> list[BuildResult]:
+    """Build several areas, in parallel processes; one failing area does not stop the others."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    if jobs == 1 or len(area_ids) == 1:
+        return [build_area(a, formats=formats, renderer=renderer, force=force, progress=progress) for a in area_ids]
+    results: dict[str, BuildResult] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(area_ids))) as pool:
+        futures = {pool.submit(_build_area_worker, (a, tuple(formats), renderer, force)): a for a in area_ids}
+        for fut in as_completed(futures):
+            area = futures[fut]
+            try:
+                results[area] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed area
+                results[area] = BuildResult(name=area, status="failed", message=f"{type(exc).__name__}: {exc}")
+    return [results[a] for a in area_ids]
+
+
+def summary_lines(results: list[BuildResult]) -> list[str]:
+    """The end-of-run summary: what was built, where, and what failed."""
+    lines = []
+    site = site_dir()
+    for r in results:
+        if r.ok:
+            where = ", ".join(str(site / r.name / f) if r.name != "compare" else str(site / "compare" / f) for f in r.outputs.values())
+            extra = f"; {r.warnings} data-quality warning{'s' if r.warnings != 1 else ''}" if r.warnings else ""
+            lines.append(f"  {r.status.upper():7} {r.name}: {where}{extra}")
+        else:
+            first = r.message.splitlines()
+            lines.append(f"  FAILED  {r.name}: {first[0] if first else 'unknown error'}")
+            lines.extend(f"          {l}" for l in first[1:12])
+    built = sum(r.status == "built" for r in results)
+    cached = sum(r.status == "cached" for r in results)
+    failed = sum(not r.ok for r in results)
+    lines.append(f"  {built} built, {cached} up to date, {failed} failed")
+    return lines

@@ -1,0 +1,468 @@
+"""Data contracts: Great Expectations suites kept as JSON in ``data_contracts/``.
+
+A suite file is a GX Core 1.x expectation suite (``name``, ``expectations``, ``meta``) with two
+conventions of ours, documented in ``data_contracts/README.md``:
+
+* columns are declared with ``expect_column_to_exist`` whose ``meta`` gives ``dtype``
+  (``str``, ``float``, ``int``, ``date``) and ``nullable``; from those declarations the runner
+  adds the matching GX type and non-null expectations, so each column's type is stated once;
+* every expectation has a ``severity`` (``critical`` stops the area's build, ``warning`` is
+  carried into the plan's data-quality appendix) and ``meta.stage``: ``raw`` expectations run on
+  the cells as text (schema, formats, allowed codes), ``typed`` ones on converted values
+  (ranges, periods, reconciliation of published totals and rates).
+
+Values such as the list of known area ids are suite parameters (``{"$PARAMETER": "area_ids"}``),
+filled in at run time from the data itself, so adding an area needs no change here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from .errors import DataContractError
+from .loaders import LINE_COLUMN, to_number
+from .paths import contracts_dir
+
+NUMBER_REGEX = r"^-?[0-9][0-9,]*(?:\.[0-9]+)?$"
+INT_REGEX = r"^-?[0-9][0-9,]*$"
+DATE_REGEX = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A declared column of a table."""
+
+    name: str
+    dtype: str = "str"
+    nullable: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A contract: the GX suite JSON plus the column declarations read from it."""
+
+    name: str
+    path: Path
+    table: str
+    columns: tuple[ColumnSpec, ...]
+    expectations: tuple[dict, ...]
+    meta: dict
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+@dataclass
+class Outcome:
+    """The result of one expectation on one table."""
+
+    table: str
+    file: str
+    expectation: str
+    column: str
+    severity: str
+    stage: str
+    success: bool
+    description: str
+    rows: list[int] = field(default_factory=list)  # file line numbers of offending rows
+    details: list[str] = field(default_factory=list)  # one line per offending row or value
+    observed: str = ""
+    areas: set[str] = field(default_factory=set)
+
+    @property
+    def status(self) -> str:
+        if self.success:
+            return "passed"
+        return "failed" if self.severity == "critical" else ("warning" if self.severity == "warning" else "info")
+
+    def message(self) -> str:
+        where = f"{self.file}"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:10]) + (" …" if len(self.rows) > 10 else "")
+            where += f", line{'s' if len(self.rows) > 1 else ''} {shown}"
+        if self.column:
+            where += f", column '{self.column}'"
+        text = f"{where}: {self.description} [{self.expectation}]"
+        if self.details:
+            text += "; " + "; ".join(self.details[:5]) + (" …" if len(self.details) > 5 else "")
+        elif self.observed:
+            text += f"; {self.observed}"
+        return text
+
+
+@dataclass
+class ValidationReport:
+    """Every expectation run over a set of tables, with helpers for the build and the appendix."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def extend(self, other: "ValidationReport") -> None:
+        self.outcomes.extend(other.outcomes)
+
+    @property
+    def critical_failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success and o.severity != "critical"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.critical_failures
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "expectations": len(self.outcomes),
+            "passed": sum(o.success for o in self.outcomes),
+            "warnings": len(self.warnings),
+            "critical": len(self.critical_failures),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "table": o.table,
+                    "file": o.file,
+                    "stage": o.stage,
+                    "expectation": o.expectation,
+                    "column": o.column,
+                    "severity": o.severity,
+                    "status": o.status,
+                    "description": o.description,
+                    "rows": ", ".join(map(str, o.rows)),
+                    "details": "; ".join(o.details) or o.observed,
+                }
+                for o in self.outcomes
+            ]
+        )
+
+    def to_json(self) -> list[dict]:
+        return [
+            {
+                "table": o.table,
+                "file": o.file,
+                "expectation": o.expectation,
+                "column": o.column,
+                "severity": o.severity,
+                "stage": o.stage,
+                "success": o.success,
+                "description": o.description,
+                "rows": o.rows,
+                "details": o.details,
+                "observed": o.observed,
+                "areas": sorted(o.areas),
+            }
+            for o in self.outcomes
+        ]
+
+    @classmethod
+    def from_json(cls, items: Iterable[dict]) -> "ValidationReport":
+        return cls(
+            [
+                Outcome(
+                    table=i["table"],
+                    file=i["file"],
+                    expectation=i["expectation"],
+                    column=i["column"],
+                    severity=i["severity"],
+                    stage=i["stage"],
+                    success=i["success"],
+                    description=i["description"],
+                    rows=list(i["rows"]),
+                    details=list(i["details"]),
+                    observed=i.get("observed", ""),
+                    areas=set(i.get("areas", [])),
+                )
+                for i in items
+            ]
+        )
+
+    def raise_for_critical(self) -> None:
+        """Raise DataContractError listing every critical failure (file, rows, column, expectation)."""
+        failures = self.critical_failures
+        if failures:
+            lines = "\n".join(f"  - {o.message()}" for o in failures)
+            raise DataContractError(
+                f"{len(failures)} critical data-contract failure{'s' if len(failures) > 1 else ''}:\n{lines}",
+                report=self,
+            )
+
+
+# --------------------------------------------------------------------------- suites
+
+
+def suite_path(table: str, base: Path | None = None) -> Path:
+    return (base or contracts_dir()) / f"{table}.json"
+
+
+def load_suite(table: str, base: Path | None = None) -> Suite:
+    """Read ``data_contracts/<table>.json`` and its column declarations."""
+    path = suite_path(table, base)
+    if not path.exists():
+        raise DataContractError(f"{path}: no data contract for table '{table}'")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataContractError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    columns = []
+    for exp in doc.get("expectations", []):
+        if exp.get("severity", "critical") not in SEVERITIES:
+            raise DataContractError(f"{path}: expectation {exp.get('type')}: unknown severity {exp.get('severity')!r}")
+        if exp["type"] == "expect_column_to_exist":
+            meta = exp.get("meta") or {}
+            columns.append(
+                ColumnSpec(
+                    name=exp["kwargs"]["column"],
+                    dtype=meta.get("dtype", "str"),
+                    nullable=bool(meta.get("nullable", False)),
+                    description=meta.get("description", ""),
+                )
+            )
+    return Suite(
+        name=doc["name"],
+        path=path,
+        table=(doc.get("meta") or {}).get("table", table),
+        columns=tuple(columns),
+        expectations=tuple(doc.get("expectations", [])),
+        meta=doc.get("meta") or {},
+    )
+
+
+def generated_expectations(suite: Suite) -> list[dict]:
+    """The type and non-null expectations implied by the suite's column declarations."""
+    out: list[dict] = []
+    for col in suite.columns:
+        if not col.nullable:
+            out.append(
+                {
+                    "type": "expect_column_values_to_not_match_regex",
+                    "kwargs": {"column": col.name, "regex": r"^\s*$"},
+                    "severity": "critical",
+                    "meta": {"stage": "raw", "description": f"'{col.name}' must not be blank", "generated": True},
+                }
+            )
+        regex = {"float": NUMBER_REGEX, "int": INT_REGEX, "date": DATE_REGEX}.get(col.dtype)
+        if regex:
+            what = {"float": "a number", "int": "a whole number", "date": "a date written YYYY-MM-DD"}[col.dtype]
+            out.append(
+                {
+                    "type": "expect_column_values_to_match_regex",
+                    "kwargs": {"column": col.name, "regex": f"^$|{regex}" if col.nullable else regex},
+                    "severity": "critical",
+                    "meta": {"stage": "raw", "description": f"'{col.name}' must be {what}", "generated": True},
+                }
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- GX plumbing
+
+
+@lru_cache(maxsize=1)
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("yjplan").add_dataframe_asset("table").add_batch_definition_whole_dataframe("all")
+    )
+    return gx, ExpectationConfiguration, context, batch_definition
+
+
+def _run_gx(frame: pd.DataFrame, suite_name: str, expectations: list[dict], parameters: dict) -> list:
+    gx, ExpectationConfiguration, context, batch_definition = _gx()
+    suite = gx.ExpectationSuite(name=f"{suite_name}-{id(expectations)}")
+    for position, exp in enumerate(expectations):
+        kwargs = dict(exp["kwargs"])
+        meta = {**(exp.get("meta") or {}), "_position": position}
+        # add_expectation_configuration would merge distinct expect_column_to_exist entries (GX 1.x);
+        # adding the domain object keeps every expectation.
+        suite.add_expectation(
+            ExpectationConfiguration(type=exp["type"], kwargs=kwargs, meta=meta, severity=exp.get("severity", "critical")).to_domain_obj()
+        )
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, expectation_parameters=parameters, result_format={"result_format": "COMPLETE"})
+    # GX does not keep the suite's order in its results: put each result back beside its expectation.
+    ordered = [None] * len(expectations)
+    for res in result.results:
+        ordered[int(res.expectation_config.meta["_position"])] = res
+    return ordered
+
+
+def _describe(exp: dict) -> str:
+    meta = exp.get("meta") or {}
+    if meta.get("description"):
+        return meta["description"]
+    kw = exp["kwargs"]
+    return f"{exp['type'].replace('_', ' ')} ({', '.join(f'{k}={v}' for k, v in kw.items() if k not in ('column', 'row_condition', 'condition_parser'))})"
+
+
+def _column_of(exp: dict) -> str:
+    kw = exp["kwargs"]
+    if "column" in kw:
+        return kw["column"]
+    if "column_A" in kw:
+        return f"{kw['column_A']}, {kw['column_B']}"
+    if "column_list" in kw:
+        return ", ".join(kw["column_list"])
+    return ""
+
+
+def _row_detail(frame: pd.DataFrame, idx, show: list[str], column: str) -> str:
+    row = frame.loc[idx]
+    cols = [c for c in show if c in frame.columns] or ([column] if column in frame.columns else [])
+    parts = [f"{c}={row[c]!r}" if isinstance(row[c], str) else f"{c}={_fmt(row[c])}" for c in cols]
+    return f"line {row[LINE_COLUMN]}: " + ", ".join(parts)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if pd.isna(value):
+            return "blank"
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: list[dict], results: list, stage: str) -> list[Outcome]:
+    outcomes = []
+    for exp, res in zip(expectations, results):
+        meta = exp.get("meta") or {}
+        column = _column_of(exp)
+        out = Outcome(
+            table=table,
+            file=file_label,
+            expectation=exp["type"],
+            column=column,
+            severity=exp.get("severity", "critical"),
+            stage=stage,
+            success=bool(res.success),
+            description=_describe(exp),
+        )
+        info = res.exception_info or {}
+        if info.get("raised_exception"):
+            out.success = False
+            out.observed = f"could not be evaluated: {str(info.get('exception_message', ''))[:200]}"
+        result = res.result or {}
+        indexes = result.get("unexpected_index_list") or []
+        if indexes and not res.success:
+            show = meta.get("show_columns") or [c for c in (column.split(", ") if column else [])]
+            idx_values = [i if not isinstance(i, dict) else i.get("index") for i in indexes]
+            idx_values = [i for i in idx_values if i in frame.index]
+            out.rows = [int(frame.loc[i, LINE_COLUMN]) for i in idx_values]
+            out.details = [_row_detail(frame, i, show, column) for i in idx_values]
+            if "area_id" in frame.columns:
+                out.areas = {str(frame.loc[i, "area_id"]) for i in idx_values}
+        elif not res.success and not out.observed:
+            observed = result.get("observed_value")
+            if observed is not None:
+                out.observed = f"observed {observed!r}"
+            if exp["type"] in ("expect_column_to_exist", "expect_table_columns_to_match_set"):
+                out.observed = _column_hint(frame, exp)
+        outcomes.append(out)
+    return outcomes
+
+
+def _column_hint(frame: pd.DataFrame, exp: dict) -> str:
+    import difflib
+
+    present = [c for c in frame.columns if c != LINE_COLUMN]
+    kw = exp["kwargs"]
+    if exp["type"] == "expect_column_to_exist":
+        close = difflib.get_close_matches(kw["column"], present, n=1, cutoff=0.6)
+        hint = f"; found '{close[0]}' — misspelt?" if close else ""
+        return f"column '{kw['column']}' is missing (columns present: {', '.join(present)}){hint}"
+    expected = set(kw.get("column_set") or [])
+    missing, extra = sorted(expected - set(present)), sorted(set(present) - expected)
+    return f"missing columns: {', '.join(missing) or 'none'}; unexpected columns: {', '.join(extra) or 'none'}"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def validate_frame(
+    raw: pd.DataFrame,
+    suite: Suite,
+    file_label: str,
+    parameters: dict | None = None,
+    prepare: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+) -> tuple[ValidationReport, pd.DataFrame | None]:
+    """Validate a raw (all-text) frame against a suite; return the report and the typed frame.
+
+    The raw stage runs first (schema, formats, codes). If it has no critical failure the frame
+    is converted to the declared types, ``prepare(typed, raw)`` may add reconciliation columns,
+    and the typed stage runs. The typed frame is None when the raw stage failed critically.
+    """
+    parameters = parameters or {}
+    report = ValidationReport()
+    declared = list(suite.expectations)
+    raw_exps = [e for e in declared if (e.get("meta") or {}).get("stage", "raw") == "raw"]
+    typed_exps = [e for e in declared if (e.get("meta") or {}).get("stage", "raw") == "typed"]
+
+    # Column existence first: a missing column makes other raw expectations on it meaningless.
+    present = set(raw.columns)
+    missing = {c.name for c in suite.columns} - present
+    raw_runnable = [
+        e
+        for e in raw_exps + generated_expectations(suite)
+        if e["type"] in ("expect_column_to_exist", "expect_table_columns_to_match_set")
+        or not (set(_column_of(e).split(", ")) & missing)
+    ]
+    raw_results = _run_gx(raw, suite.name, raw_runnable, parameters)
+    report.outcomes += _outcomes(suite.table, file_label, raw, raw_runnable, raw_results, "raw")
+    if report.critical_failures:
+        return report, None
+
+    typed = convert_types(raw, suite)
+    if prepare is not None:
+        typed = prepare(typed, raw)
+    typed_results = _run_gx(typed, suite.name, typed_exps, parameters)
+    report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed")
+    return report, typed
+
+
+def convert_types(raw: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """Convert declared columns: numbers to float, dates to Timestamps, blanks to missing."""
+    typed = raw.copy()
+    for col in suite.columns:
+        if col.name not in typed.columns:
+            continue
+        values = typed[col.name]
+        if col.dtype in ("float", "int"):
+            typed[col.name] = [to_number(v) if isinstance(v, str) and v.strip() else float("nan") for v in values]
+            typed[col.name] = typed[col.name].astype(float)
+        elif col.dtype == "date":
+            typed[col.name] = pd.to_datetime(values.where(values.str.strip() != ""), format="%Y-%m-%d")
+        else:
+            typed[col.name] = values.where(values != "", None)
+    return typed
+
+
+def outcomes_for_area(report: ValidationReport, area_id: str) -> ValidationReport:
+    """Outcomes that concern an area: table-wide ones and those whose offending rows are the area's."""
+    return ValidationReport([o for o in report.outcomes if o.success or not o.areas or area_id in o.areas])
+
+
+def write_report(report: ValidationReport, path: Path) -> None:
+    path.write_text(json.dumps(report.to_json(), indent=1), encoding="utf-8")
+
+
+def read_report(path: Path) -> ValidationReport:
+    return ValidationReport.from_json(json.loads(path.read_text(encoding="utf-8")))

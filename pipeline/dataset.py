@@ -1,0 +1,179 @@
+"""Loading and validating everything one area's plan needs.
+
+``load_area`` reads each curated table, keeps the area's rows, validates them against the
+table's data contract (Great Expectations) and returns typed frames together with the full
+validation report. A critical failure raises DataContractError naming file, line, column and
+expectation; warnings travel with the data into the plan's data-quality appendix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import reconcile
+from .contracts import ValidationReport, convert_types, load_suite, outcomes_for_area, validate_frame
+from .errors import DataContractError, DataFileError, UnknownAreaError
+from .loaders import LINE_COLUMN, read_raw_table, read_text, table_path
+from .paths import content_dir, contracts_dir, data_dir
+
+AREA_TABLES = (
+    "indicators",
+    "budget",
+    "grant_expenditure",
+    "staffing",
+    "measures",
+    "inspections",
+    "inspection_standards",
+    "inspection_key_questions",
+)
+SHARED_TABLES = ("areas", "indicator_definitions")
+ALL_TABLES = SHARED_TABLES + AREA_TABLES
+
+
+@dataclass
+class AreaData:
+    """Validated, typed inputs of one area's plan."""
+
+    area: dict
+    definitions: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    content: dict
+    report: ValidationReport
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def area_id(self) -> str:
+        return self.area["area_id"]
+
+    @property
+    def synthetic(self) -> bool:
+        return self.area.get("data_kind") == "synthetic"
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(data_dir().parent))
+    except ValueError:
+        return str(path)
+
+
+def read_areas(base: Path | None = None) -> pd.DataFrame:
+    """The raw areas table (all text), for listing and for the known-area check."""
+    return read_raw_table(table_path("areas", base))
+
+
+def list_areas(base: Path | None = None) -> pd.DataFrame:
+    """Area id, name, service, region, plan period and data kind of every area in areas.csv."""
+    raw = read_areas(base)
+    cols = [c for c in ("area_id", "area_name", "service_name", "region", "plan_period_label", "data_kind") if c in raw]
+    return raw[cols].reset_index(drop=True)
+
+
+def check_area(area_id: str, base: Path | None = None) -> None:
+    """Raise UnknownAreaError unless the area is listed in areas.csv."""
+    raw = read_areas(base)
+    known = list(raw["area_id"]) if "area_id" in raw else []
+    if area_id not in known:
+        path = table_path("areas", base)
+        raise UnknownAreaError(
+            f"unknown area '{area_id}': it is not listed in {_label(path)} (known areas: {', '.join(known) or 'none'})"
+        )
+
+
+def read_content(area_id: str) -> dict:
+    """The analyst-edited narrative for an area (``data/content/<area_id>.yml``)."""
+    path = content_dir() / f"{area_id}.yml"
+    text = read_text(path, what=f"narrative content file for '{area_id}'")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise DataFileError(f"{_label(path)}: {where}not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(doc, dict):
+        raise DataFileError(f"{_label(path)}: expected a YAML mapping of sections (summary, priorities, risks, …)")
+    return doc
+
+
+def _validate_table(table: str, raw: pd.DataFrame, parameters: dict, definitions: pd.DataFrame | None, run_gx: bool = True):
+    suite = load_suite(table, contracts_dir())
+    preparer = reconcile.PREPARERS.get(table)
+    prepare = (lambda typed, raw_: preparer(typed, raw_, definitions)) if preparer else None
+    if not run_gx:
+        typed = convert_types(raw, suite)
+        return ValidationReport(), (prepare(typed, raw) if prepare else typed)
+    return validate_frame(raw, suite, _label(table_path(table)), parameters=parameters, prepare=prepare)
+
+
+def load_area(area_id: str, raise_on_critical: bool = True, report: ValidationReport | None = None) -> AreaData:
+    """Validated inputs of one area; raises on unknown area, bad files or critical contract failures.
+
+    With ``report`` (a validation already run by the build driver over the same inputs) Great
+    Expectations is not run again: the tables are only converted and reconciled, and the given
+    report travels with the data.
+    """
+    check_area(area_id)
+    run_gx = report is None
+    if report is not None and not report.ok:
+        report.raise_for_critical()
+    given = report
+    report = ValidationReport()
+    areas_raw = read_areas()
+    definitions_raw = read_raw_table(table_path("indicator_definitions"))
+    parameters = {
+        "area_ids": sorted(set(areas_raw["area_id"])) if "area_id" in areas_raw else [],
+        "indicator_ids": sorted(set(definitions_raw["indicator_id"])) if "indicator_id" in definitions_raw else [],
+    }
+    areas_report, areas_typed = _validate_table("areas", areas_raw, parameters, None, run_gx)
+    report.extend(outcomes_for_area(areas_report, area_id))
+    defs_report, definitions = _validate_table("indicator_definitions", definitions_raw, parameters, None, run_gx)
+    report.extend(defs_report)
+    if definitions is None:
+        report.raise_for_critical()
+
+    tables: dict[str, pd.DataFrame] = {}
+    files = {t: table_path(t) for t in ALL_TABLES}
+    for table in AREA_TABLES:
+        raw = read_raw_table(files[table])
+        if "area_id" in raw.columns:
+            raw = raw[raw["area_id"] == area_id]
+            if raw.empty:
+                tables[table] = pd.DataFrame(columns=[c for c in read_raw_table(files[table]).columns])
+                continue
+        table_report, typed = _validate_table(table, raw, parameters, definitions, run_gx)
+        report.extend(table_report)
+        tables[table] = typed if typed is not None else raw
+
+    if given is not None:
+        report = given
+    if raise_on_critical:
+        report.raise_for_critical()
+    area_row = areas_typed[areas_typed["area_id"] == area_id].iloc[0].to_dict() if areas_typed is not None else {}
+    return AreaData(
+        area=area_row,
+        definitions=definitions,
+        tables=tables,
+        content=read_content(area_id),
+        report=report,
+        files=files,
+    )
+
+
+def validate_area(area_id: str) -> ValidationReport:
+    """The validation report for an area without raising on critical failures."""
+    try:
+        return load_area(area_id, raise_on_critical=False).report
+    except DataContractError as exc:
+        return exc.report or ValidationReport()
+
+
+def drop_helper_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the line-number column (for display)."""
+    return frame.drop(columns=[LINE_COLUMN], errors="ignore")

@@ -1,0 +1,132 @@
+"""Sentences written from data, with direction and polarity right.
+
+For first-time entrants, reoffending, custody and remands lower is better: a rise from 36.1% to
+37.6% is "a deterioration of 1.5 percentage points". Whether a difference is real is said only
+when it was tested; otherwise the sentence says why it was not.
+"""
+
+from __future__ import annotations
+
+from . import stats
+from .indicators import Definition, IndicatorPeriod, fmt_number, fmt_value, interval_text
+
+RESULT_WORDS = {
+    "better": "Better",
+    "similar": "Similar",
+    "worse": "Worse",
+    "not tested": "Not tested",
+    "higher": "Higher",
+    "lower": "Lower",
+}
+RESULT_CLASS = {
+    "better": "cmp-better",
+    "similar": "cmp-similar",
+    "worse": "cmp-worse",
+    "not tested": "cmp-none",
+    "higher": "cmp-none",
+    "lower": "cmp-none",
+}
+
+
+def result_span(result: str) -> str:
+    """The comparison result as a word in a coloured span (the word is the cue; colour adds to it)."""
+    return f"[{RESULT_WORDS.get(result, result.capitalize())}]{{.{RESULT_CLASS.get(result, 'cmp-none')}}}"
+
+
+def polarity_phrase(defn: Definition) -> str:
+    return {"lower_is_better": "lower is better", "higher_is_better": "higher is better"}.get(defn.polarity, "no polarity")
+
+
+def change_amount(change: stats.Change, defn: Definition) -> str:
+    """'1.5 percentage points', '55 per 100,000', '2 custodial sentences'."""
+    amount = abs(change.absolute)
+    if defn.unit == "%":
+        return f"{fmt_number(round(amount, 2))} percentage points"
+    return f"{fmt_number(round(amount, 2))} {change.unit or defn.unit}"
+
+
+def describe_change(ip: IndicatorPeriod) -> str:
+    """One or two sentences on the change from the previous period, or why there is none."""
+    defn = ip.definition
+    ch = ip.change
+    if ch is None:
+        return f"No change is reported: {ip.change_note}."
+    verb = {"increase": "rose", "decrease": "fell", "no change": "was unchanged"}[ch.direction]
+    name = defn.short_name
+    if ch.direction == "no change":
+        sentence = f"The {name} was unchanged at {fmt_value(ch.current, defn)} ({ip.previous_period_label} to {ip.period_label})."
+    else:
+        sentence = (
+            f"The {name} {verb} from {fmt_value(ch.previous, defn)} ({ip.previous_period_label}) to "
+            f"{fmt_value(ch.current, defn)} ({ip.period_label}): "
+            f"{'an improvement' if ch.assessment == 'improvement' else 'a deterioration'} of {change_amount(ch, defn)}"
+        )
+        if ch.relative is not None:
+            sentence += f" ({ch.relative * 100:+.1f}% relative change)"
+        sentence += f", since {polarity_phrase(defn)}."
+    if ch.significant is None:
+        sentence += f" Whether this is a real change was not tested: {ip.change_note or ch.note or 'counts not published'}."
+    elif ch.significant:
+        sentence += f" The change is statistically significant ({ch.test}, p = {_p(ch.p_value)})."
+    else:
+        sentence += (
+            f" The change is not statistically significant ({ch.test}, p = {_p(ch.p_value)}): "
+            f"it is within what chance alone could produce."
+        )
+    if ip.published_change is not None and ch.direction != "no change":
+        published = fmt_number(ip.published_change)
+        computed = fmt_number(round(ch.absolute, 2))
+        if published != computed:
+            sentence += (
+                f" The plan printed the change as {published}{'%' if defn.unit == '%' else ''}; the difference of the "
+                f"two published figures is {computed} (see the data-quality appendix)."
+            )
+    return sentence
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def describe_benchmark(ip: IndicatorPeriod, b) -> str:
+    """A sentence comparing the area with one benchmark, in the words of the comparison result."""
+    defn = ip.definition
+    c = b.comparison
+    area_value = fmt_value(ip.value, defn)
+    bench_value = fmt_value(b.value, defn)
+    if c.result == "not tested":
+        return f"Against {b.label} ({bench_value}, {b.period_label}): not tested — {c.reason}."
+    if c.result == "similar":
+        return (
+            f"{area_value} is statistically similar to {b.label} ({bench_value}): the {b.label} value lies inside the "
+            f"area's {stats.significance_level_label(c.level)} interval ({interval_text(ip.estimate, defn)})."
+        )
+    direction = "lower" if ip.value < b.value else "higher"
+    return (
+        f"{area_value} is significantly {c.result} than {b.label} ({bench_value}): {direction}, "
+        f"and {polarity_phrase(defn)}; {b.label} lies outside the area's {stats.significance_level_label(c.level)} "
+        f"interval ({interval_text(ip.estimate, defn)})."
+    )
+
+
+def headline(ip: IndicatorPeriod) -> str:
+    """The indicator's headline sentence: value, period, count and interval."""
+    defn = ip.definition
+    text = f"{defn.name}: **{fmt_value(ip.value, defn)}** in {ip.period_label}"
+    if ip.numerator is not None:
+        status = "" if ip.numerator_status == "published" else f" ({ip.numerator_status})"
+        text += f" ({fmt_number(ip.numerator)} {defn.numerator_label}{status}"
+        if ip.denominator is not None:
+            dstatus = "" if ip.denominator_status == "published" else f", {ip.denominator_status}"
+            text += f" of {fmt_number(round(ip.denominator))} {defn.denominator_label}{dstatus}"
+        text += ")"
+    if ip.estimate.has_interval:
+        text += (
+            f"; {stats.significance_level_label(ip.estimate.level)} interval {interval_text(ip.estimate, defn)} "
+            f"({ip.estimate.method})"
+        )
+    else:
+        text += "; no interval: the count and its denominator were not both published"
+    return text + "."

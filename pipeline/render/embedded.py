@@ -1,0 +1,200 @@
+"""The embedded back-end: pandoc (pypandoc-binary wheel) for HTML and typst source, the typst
+wheel for PDF. Works from a plain ``pip install``: no system pandoc, LaTeX, Quarto or fonts.
+
+Pipeline::
+
+    executed notebook --(notebook.py)--> Pandoc Markdown
+        --pandoc -t html5 --embed-resources --toc -N  + yjplan.lua + plan.html + yjplan.css--> <stem>.html
+        --pandoc -t typst  + yjplan.lua + typst/plan.typ (+ partials)--> typst source
+        --typst.compile (embedded fonts only)--> <stem>.pdf
+
+Metadata (title, subtitle, author, date, lang, synthetic, ...) is passed to pandoc with ``-M``,
+so values are literal strings (not parsed as Markdown) and booleans are real booleans.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ._common import (
+    CSS_FILE,
+    HTML_TEMPLATE,
+    LUA_FILTER,
+    TOC_DEPTH,
+    TYPST_TEMPLATE,
+    RenderError,
+)
+
+log = logging.getLogger(__name__)
+
+#: Seconds one pandoc call may take before it is treated as hung.
+PANDOC_TIMEOUT = 600
+
+# Metadata keys that are switches of this module rather than document metadata.
+_SWITCHES = ("toc", "number-sections")
+
+
+def pandoc_path() -> str:
+    try:
+        import pypandoc
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise RenderError("the embedded renderer needs pypandoc-binary (pip install pypandoc-binary)") from exc
+    try:
+        return pypandoc.get_pandoc_path()
+    except OSError as exc:
+        raise RenderError(f"pandoc was not found ({exc}); reinstall pypandoc-binary") from exc
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata
+
+    import pypandoc
+
+    try:
+        typst_version = importlib.metadata.version("typst")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        typst_version = "missing"
+    return {"pandoc": str(pypandoc.get_pandoc_version()), "typst": typst_version}
+
+
+def _meta_args(metadata: dict) -> list[str]:
+    """``-M key=value`` arguments: strings stay literal; True is a boolean; False is left out."""
+    args: list[str] = []
+    for key, value in metadata.items():
+        if key in _SWITCHES or value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                if item:
+                    args += ["-M", f"{key}=true"]
+            elif isinstance(item, (str, int, float)):
+                text = str(item).replace("\r", " ").replace("\n", " ")
+                args += ["-M", f"{key}={text}"]
+            else:
+                raise RenderError(f"metadata {key!r} must be a string, number, boolean or list of them, not {type(item).__name__}")
+    if "pagetitle" not in metadata and not metadata.get("title"):
+        args += ["-M", "pagetitle=Document"]
+    return args
+
+
+def run_pandoc(args: list[str], markdown: str, cwd: Path) -> str:
+    """Run pandoc on ``markdown``; return stdout. Warnings are logged; missing resources are errors."""
+    cmd = [pandoc_path(), "--from", "markdown", "--lua-filter", str(LUA_FILTER), "--wrap", "none", *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            input=markdown.encode("utf-8"),
+            capture_output=True,
+            cwd=str(cwd),
+            timeout=PANDOC_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"pandoc did not finish within {PANDOC_TIMEOUT}s") from exc
+    stderr = proc.stderr.decode("utf-8", "replace").strip()
+    if proc.returncode != 0:
+        raise RenderError(f"pandoc failed (exit {proc.returncode}): {stderr or 'no message'}")
+    problems = [line for line in stderr.splitlines() if "Could not fetch resource" in line or "unresolved cross reference" in line]
+    if problems:
+        raise RenderError("pandoc could not resolve everything the document refers to:\n" + "\n".join(problems))
+    for line in stderr.splitlines():
+        log.warning("pandoc: %s", line)
+    return proc.stdout.decode("utf-8")
+
+
+def html_args(metadata: dict, resource_dir: Path, toc: bool = True, number_sections: bool = True) -> list[str]:
+    args = [
+        "--to", "html5",
+        "--standalone",
+        "--embed-resources",
+        "--section-divs",
+        "--template", str(HTML_TEMPLATE),
+        "--css", str(CSS_FILE),
+        "--resource-path", str(resource_dir),
+    ]
+    if toc:
+        args += ["--toc", "--toc-depth", str(TOC_DEPTH)]
+    if number_sections:
+        args += ["--number-sections"]
+    return args + _meta_args(metadata)
+
+
+def typst_args(metadata: dict) -> list[str]:
+    return [
+        "--to", "typst",
+        "--standalone",
+        "--template", str(TYPST_TEMPLATE),
+        "--toc", "--toc-depth", str(TOC_DEPTH),
+        "--variable", "section-numbering=1.1.1",
+        "--variable", "papersize=a4",
+        *_meta_args(metadata),
+    ]
+
+
+def render_html(markdown: str, out_file: Path, metadata: dict, resource_dir: Path, toc: bool = True,
+                number_sections: bool = True) -> Path:
+    args = html_args(metadata, resource_dir, toc=toc, number_sections=number_sections) + ["--output", str(out_file)]
+    run_pandoc(args, markdown, cwd=resource_dir)
+    return out_file
+
+
+def typst_source(markdown: str, metadata: dict, resource_dir: Path) -> str:
+    return run_pandoc(typst_args(metadata), markdown, cwd=resource_dir)
+
+
+def _timestamp(metadata: dict) -> datetime | None:
+    """PDF creation date: SOURCE_DATE_EPOCH if set, else the document date (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    date = str(metadata.get("date") or "")
+    try:
+        return datetime.strptime(date[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path:
+    """Compile typst source (in memory) to ``out_file``; images resolve relative to ``root``."""
+    try:
+        import typst
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise RenderError("the embedded renderer needs the typst package (pip install typst)") from exc
+    kwargs = dict(output=str(out_file), root=str(root), ignore_system_fonts=True, format="pdf")
+    stamp = _timestamp(metadata)
+    if stamp is not None:
+        kwargs["timestamp"] = stamp
+    try:
+        if hasattr(typst, "compile_with_warnings"):
+            _, warnings = typst.compile_with_warnings(source.encode("utf-8"), **kwargs)
+            for warning in warnings or []:
+                log.warning("typst: %s", getattr(warning, "message", warning))
+        else:  # pragma: no cover - older typst wheels
+            typst.compile(source.encode("utf-8"), **kwargs)
+    except Exception as exc:  # typst.TypstError and friends
+        message = getattr(exc, "message", None) or str(exc)
+        hints = getattr(exc, "hints", None) or []
+        detail = f"{message}" + (f" (hint: {'; '.join(hints)})" if hints else "")
+        raise RenderError(f"typst could not compile the PDF: {detail}") from exc
+    return out_file
+
+
+def render_pdf(markdown: str, out_file: Path, metadata: dict, resource_dir: Path) -> Path:
+    source = typst_source(markdown, metadata, resource_dir)
+    return compile_pdf(source, out_file, resource_dir, metadata)
+
+
+def render(markdown: str, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,
+           resource_dir: Path) -> dict[str, Path]:
+    """Render into ``staging``; returns {"html": path, "pdf": path} of the files written there."""
+    files: dict[str, Path] = {}
+    if "html" in formats:
+        files["html"] = render_html(markdown, staging / f"{stem}.html", metadata, resource_dir)
+    if "pdf" in formats:
+        files["pdf"] = render_pdf(markdown, staging / f"{stem}.pdf", metadata, resource_dir)
+    return files

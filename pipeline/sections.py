@@ -1,0 +1,634 @@
+"""The plan's sections as Pandoc Markdown, built from validated data and the area's content file.
+
+Each public function takes a ``Plan`` (everything computed for one area) and returns Markdown;
+the notebook only displays them. Section order follows the published plans: summary, governance,
+resources, staffing, performance, profile, restorative justice and victims, inspection, local
+tracking, priorities, risks, data-quality appendix, sources.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import charts, inspection, narrative, stats
+from .contracts import ValidationReport, read_report
+from .dataset import AreaData, load_area
+from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text
+
+GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
+SEED_TITLES = {
+    "000_f1cbd793753f05a1.txt": "Oxfordshire Youth Justice Service Strategic Plan 2018–2021",
+    "001_180bddaeaa683fd4.txt": "HM Inspectorate of Probation, inspection of youth offending services in Oxfordshire (May 2020)",
+    "002_4b24d57fc4b0d66d.txt": "Buckinghamshire YOS Youth Justice Strategic Plan 2016–17",
+    "003_d2a9845bdf0a587e.txt": "HM Inspectorate of Probation press release on the Oxfordshire inspection (May 2020)",
+    "004_c759a724d34c8651.txt": "Warwickshire Youth Justice Service Strategic Plan 2018/19 (with its cabinet report)",
+}
+
+
+# --------------------------------------------------------------------------- plan object
+
+
+@dataclass
+class Plan:
+    """Everything computed for one area's plan."""
+
+    data: AreaData
+    indicators: list[IndicatorPeriod]
+    figures_dir: Path
+    build_date: str
+    tracking: dict | None = None
+    figures: list[charts.Figure] = field(default_factory=list)
+
+    @property
+    def area_name(self) -> str:
+        return self.data.area["area_name"]
+
+    @property
+    def service(self) -> str:
+        return self.data.area["service_name"]
+
+    @property
+    def content(self) -> dict:
+        return self.data.content
+
+    def by_indicator(self) -> dict[str, list[IndicatorPeriod]]:
+        out: dict[str, list[IndicatorPeriod]] = {}
+        for ip in self.indicators:
+            out.setdefault(ip.definition.indicator_id, []).append(ip)
+        return out
+
+
+def build_plan(area_id: str, figures_dir: str | Path = "figures", validation_report: str | Path | None = None,
+               build_date: str | None = None, tracking: dict | None = None) -> Plan:
+    """Load, validate and compute everything for an area's plan (raises on critical data failures).
+
+    ``validation_report`` is the JSON report of a validation the build driver already ran over
+    the same inputs; without it the data contracts are run here, in the notebook's kernel.
+    """
+    report = read_report(Path(validation_report)) if validation_report else None
+    data = load_area(area_id, report=report)
+    ips = area_indicators(data.table("indicators"), data.definitions, data.table("measures"))
+    return Plan(
+        data=data,
+        indicators=ips,
+        figures_dir=Path(figures_dir),
+        build_date=build_date or date.today().isoformat(),
+        tracking=tracking,
+    )
+
+
+# --------------------------------------------------------------------------- markdown helpers
+
+
+def _esc(value: Any) -> str:
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def md_table(frame: pd.DataFrame, caption: str, table_id: str, align: str | None = None) -> str:
+    """A pipe table with a caption line (``: caption {#tbl-id}``)."""
+    cols = list(frame.columns)
+    align = align or "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in cols)
+    sep = {"l": ":---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(_esc(c) for c in cols) + " |", "| " + " | ".join(sep[a] for a in align) + " |"]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(_esc(v) for v in row) + " |")
+    return "\n".join(lines) + f"\n\n: {caption} {{#{table_id}}}\n"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def content_block(value: Any, level: int = 3) -> str:
+    """Markdown for a piece of analyst content: text, list, or mapping (``source`` keys become citations)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip() + "\n"
+    if isinstance(value, (int, float)):
+        return f"{value}\n"
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return "\n".join(f"- {v.strip()}" for v in value) + "\n"
+        return "\n".join(content_block(v, level) for v in value)
+    if isinstance(value, dict):
+        parts = []
+        title = value.get("title") or value.get("heading")
+        if title:
+            parts.append(f"**{title.strip()}**\n")
+        for key, item in value.items():
+            if key in ("title", "heading", "source", "sources"):
+                continue
+            if key in ("text", "body", "summary", "statement", "description"):
+                parts.append(content_block(item, level))
+            elif key in ("actions", "items", "points", "bullets", "members"):
+                parts.append(content_block(item, level))
+            elif key == "risk":
+                parts.append(f"*Risk:* {str(item).strip()}\n")
+            elif key in ("mitigation", "action", "actions_to_mitigate"):
+                parts.append(f"*Mitigation:* {content_block(item, level).strip()}\n")
+            elif key in ("success_criteria",):
+                parts.append(f"*Success criteria:* {content_block(item, level).strip()}\n")
+            else:
+                parts.append(f"*{key.replace('_', ' ').capitalize()}:* {content_block(item, level).strip()}\n")
+        src = value.get("source")
+        if src:
+            parts.append(f"[Source: {_source_text(src)}]{{.source}}\n")
+        return "\n".join(p for p in parts if p.strip())
+    return str(value)
+
+
+def _source_text(src: Any) -> str:
+    if isinstance(src, dict):
+        doc = src.get("document") or src.get("source_document") or ""
+        sec = src.get("section") or src.get("source_section") or ""
+        return f"{SEED_TITLES.get(doc, doc)} ({doc}), {sec}".strip(", ")
+    if isinstance(src, list):
+        return "; ".join(_source_text(s) for s in src)
+    text = str(src)
+    for doc, title in SEED_TITLES.items():
+        if text.startswith(doc):
+            return text
+    return text
+
+
+def _content(plan: Plan, *keys: str) -> Any:
+    for key in keys:
+        if key in plan.content and plan.content[key]:
+            return plan.content[key]
+    return None
+
+
+def _section(title: str, sec_id: str) -> str:
+    return f"# {title} {{#{sec_id}}}\n\n"
+
+
+def _figure(plan: Plan, fig: charts.Figure) -> str:
+    plan.figures.append(fig)
+    return fig.markdown(relative_to=plan.figures_dir.parent if plan.figures_dir.is_absolute() else None) + "\n"
+
+
+def _fig_path(plan: Plan, name: str) -> Path:
+    return plan.figures_dir / f"{name}.png"
+
+
+def _money(amount: float) -> str:
+    return f"£{amount:,.0f}"
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def title_block(plan: Plan) -> str:
+    area = plan.data.area
+    lines = []
+    if plan.data.synthetic:
+        lines.append("::: {.callout-warning}\n**SYNTHETIC DATA — demonstration only, not a real area.** Every figure in this "
+                     "document was generated by code with a fixed seed.\n:::\n")
+    lines.append(
+        f"This is the Youth Justice Strategic Plan of **{area['service_name']}** for "
+        f"**{area['plan_period_label']}**, rebuilt reproducibly from the published plan and related documents "
+        f"({area['region']}, {area['police_force_area']} police force area, ONS code {area['ons_code']}). "
+        f"Periods differ between indicators: each figure is shown with its own period. Built {plan.build_date}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def summary(plan: Plan) -> str:
+    out = [_section("Summary and key achievements", "sec-summary")]
+    text = _content(plan, "summary", "introduction")
+    if text:
+        out.append(content_block(text))
+    out.append("## Performance at a glance {#sec-glance}\n")
+    out.append(glance_table(plan))
+    achievements = _content(plan, "achievements", "key_achievements")
+    if achievements:
+        out.append("## Key achievements {#sec-achievements}\n")
+        out.append(content_block(achievements))
+    return "\n".join(out)
+
+
+def glance_table(plan: Plan) -> str:
+    rows = []
+    for indicator_id, periods in plan.by_indicator().items():
+        latest = periods[0]
+        defn = latest.definition
+        main = next((b for b in latest.benchmarks if b.same_period and b.comparator in ("england", "england_wales")), None)
+        main = main or next((b for b in latest.benchmarks if b.same_period), None)
+        if main is not None:
+            vs = f"{narrative.result_span(main.comparison.result)} vs {main.label} ({fmt_value(main.value, defn)})"
+        else:
+            vs = "no benchmark for the same period"
+        if latest.change is None:
+            change = "no comparable previous period"
+        elif latest.change.significant is None:
+            change = f"{latest.change.assessment} ({latest.change.direction}); not tested"
+        else:
+            change = f"{latest.change.assessment} ({latest.change.direction}); {'significant' if latest.change.significant else 'not significant'}"
+        rows.append(
+            {
+                "Indicator": defn.name,
+                "Period": latest.period_label,
+                "Value": fmt_value(latest.value, defn),
+                "95% interval": interval_text(latest.estimate, defn),
+                "Benchmark": vs,
+                "Change on previous period": change,
+            }
+        )
+    if not rows:
+        return "No national indicator figures are available for this area.\n"
+    return md_table(pd.DataFrame(rows), f"National indicators at a glance, {plan.area_name} (latest published period of each)", "tbl-glance")
+
+
+def governance(plan: Plan) -> str:
+    out = [_section("Structures and governance", "sec-governance")]
+    gov = _content(plan, "governance")
+    out.append(content_block(gov) if gov else "The plan does not describe its governance arrangements.\n")
+    partners = _content(plan, "partnerships", "partnership_arrangements")
+    if partners:
+        out.append("## Partnership arrangements {#sec-partnerships}\n")
+        out.append(content_block(partners))
+    return "\n".join(out)
+
+
+def _budget_frame(plan: Plan) -> pd.DataFrame:
+    budget = plan.data.table("budget")
+    if budget is None or budget.empty:
+        return pd.DataFrame()
+    b = budget.copy()
+    b["amount_gbp"] = b["amount"] * b["unit"].map(GBP_PER_UNIT)
+    return b
+
+
+def resources(plan: Plan) -> str:
+    out = [_section("Resources and value for money", "sec-resources")]
+    b = _budget_frame(plan)
+    if b.empty:
+        out.append("No budget table is published for this area.\n")
+    else:
+        for year, yb in b.groupby("financial_year", sort=False):
+            unit = yb["unit"].iloc[0]
+            unit_note = " Warwickshire publishes its budget in £000; the figures below are converted to pounds." if unit == "GBP_thousands" else ""
+            wide = yb[yb["row_type"].isin(["contribution", "row_total"])].pivot_table(
+                index="agency", columns="cost_type", values="amount_gbp", aggfunc="sum", sort=False
+            )
+            order = [c for c in ("staffing", "payments_in_kind", "other_delegated", "total") if c in wide.columns]
+            wide = wide[order]
+            totals = yb[yb["row_type"].isin(["column_total", "grand_total"])]
+            total_row = {c: totals[totals["cost_type"] == c]["amount_gbp"].sum() if (totals["cost_type"] == c).any() else float("nan") for c in order}
+            table = wide.reset_index()
+            table = pd.concat([table, pd.DataFrame([{"agency": "Total (as published)", **total_row}])], ignore_index=True)
+            names = {"agency": "Agency", "staffing": "Staffing (£)", "payments_in_kind": "Payments in kind (£)",
+                     "other_delegated": "Other delegated funds (£)", "total": "Total (£)"}
+            shown = table.rename(columns=names)
+            for c in shown.columns[1:]:
+                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+            grand = yb[yb["row_type"] == "grand_total"]["amount_gbp"]
+            contributions = yb[yb["row_type"] == "contribution"]["amount_gbp"].sum()
+            out.append(f"## Budget {year} {{#sec-budget-{_slug(year)}}}\n")
+            sentence = f"The published total budget for {year} is **{_money(grand.iloc[0])}**." if len(grand) else ""
+            if len(grand) and abs(grand.iloc[0] - contributions) > 0.5 * GBP_PER_UNIT[unit]:
+                sentence += (
+                    f" The agency rows add up to {_money(contributions)}, not the published total; the published figure is kept "
+                    f"and the difference of {_money(abs(grand.iloc[0] - contributions))} is reported in the data-quality appendix."
+                )
+            out.append(sentence + unit_note + "\n")
+            out.append(md_table(shown, f"Partner contributions to the youth justice pooled budget {year} (£), as published", f"tbl-budget-{_slug(year)}"))
+            per_agency = yb[yb["row_type"] == "row_total"][["agency", "amount_gbp"]]
+            if per_agency.empty:
+                per_agency = yb[yb["row_type"] == "contribution"].groupby("agency", as_index=False, sort=False)["amount_gbp"].sum()
+            out.append(_figure(plan, charts.budget_chart(per_agency, _fig_path(plan, f"fig-budget-{_slug(year)}"), plan.area_name, year)))
+            yjb = per_agency[per_agency["agency"].str.contains("YJB|Youth Justice Board", case=False, regex=True)]["amount_gbp"].sum()
+            if len(grand) and yjb:
+                out.append(f"The Youth Justice Board grant is {_money(yjb)}, {yjb / grand.iloc[0] * 100:.1f}% of the published total.\n")
+    grant = plan.data.table("grant_expenditure")
+    if grant is not None and not grant.empty:
+        g = grant.copy()
+        g["Amount (£)"] = (g["amount"] * g["unit"].map(GBP_PER_UNIT)).map(lambda v: f"{v:,.0f}")
+        year = g["financial_year"].iloc[0]
+        out.append(f"## Youth Justice Board grant expenditure plan {year} {{#sec-grant}}\n")
+        out.append(md_table(g[["category", "description", "Amount (£)"]].rename(columns={"category": "Category", "description": "Description"}),
+                            f"Planned expenditure of the Youth Justice Board grant {year}", "tbl-grant"))
+    vfm = _measures(plan, ["value_for_money", "budget_context"])
+    if not vfm.empty:
+        out.append("## Value for money {#sec-vfm}\n")
+        out.append(measures_table(vfm, "Value-for-money and budget context figures", "tbl-vfm"))
+    risks = _content(plan, "financial_risks")
+    if risks:
+        out.append("## Financial risks {#sec-financial-risks}\n")
+        out.append(content_block(risks))
+    return "\n".join(out)
+
+
+def staffing(plan: Plan) -> str:
+    out = [_section("Staffing", "sec-staffing")]
+    s = plan.data.table("staffing")
+    if s is None or s.empty:
+        note = _content(plan, "staffing_note")
+        out.append(content_block(note) if note else "No staffing figures are published for this area.\n")
+        return "\n".join(out)
+    totals = s[s["attribute"] == "total"][["role", "count"]].copy()
+    rows = []
+    for role, g in s.groupby("role", sort=False):
+        def describe(attribute):
+            part = g[g["attribute"] == attribute]
+            return "; ".join(f"{c} {fmt_number(v)}" if not pd.isna(v) else f"{c}" for c, v in zip(part["category"], part["count"]))
+        total = g[g["attribute"] == "total"]["count"]
+        vacant = g[g["attribute"] == "vacant"]["count"]
+        rows.append({
+            "Role": role,
+            "Staff": fmt_number(total.iloc[0]) if len(total) else "",
+            "Vacant": fmt_number(vacant.iloc[0]) if len(vacant) else "",
+            "Gender": describe("gender"),
+            "Ethnicity": describe("ethnicity"),
+        })
+    frame = pd.DataFrame(rows)
+    if not frame["Vacant"].astype(bool).any():
+        frame = frame.drop(columns=["Vacant"])
+    basis = s["count_basis"].dropna().iloc[0] if s["count_basis"].notna().any() else "as published"
+    total_staff = totals["count"].sum()
+    out.append(f"The plan lists {fmt_number(total_staff)} staff across {len(totals)} roles ({basis}).\n")
+    out.append(md_table(frame, f"Staffing by role, gender and ethnicity as published, {plan.area_name}", "tbl-staffing"))
+    out.append(_figure(plan, charts.staffing_chart(totals, _fig_path(plan, "fig-staffing"), plan.area_name)))
+    note = _content(plan, "staffing_note")
+    if note:
+        out.append(content_block(note))
+    return "\n".join(out)
+
+
+def performance(plan: Plan) -> str:
+    out = [_section("Performance on the national indicators", "sec-performance")]
+    out.append(
+        "Each indicator is shown with its 95% confidence interval where the published counts allow one "
+        "(Wilson score for proportions; Byar's method, or the exact Poisson interval below 10 events, for rates), "
+        "compared with each published benchmark of the same period — *similar* when the benchmark lies inside the "
+        "interval, otherwise *better* or *worse* given that lower is better for all four indicators — and with the "
+        "previous period. Figures derived by us are labelled as such.\n"
+    )
+    quals = _content(plan, "qualitative_comparisons")
+    for indicator_id, periods in plan.by_indicator().items():
+        defn = periods[0].definition
+        out.append(f"## {defn.name} {{#sec-{indicator_id.replace('_', '-')}}}\n")
+        out.append(f"*{defn.description}*\n" if defn.description else "")
+        latest = periods[0]
+        for ip in periods:
+            out.append(narrative.headline(ip) + "\n")
+            if ip.small_numbers:
+                out.append(f"[Small numbers]{{.caution}} Based on {fmt_number(ip.numerator)} events: the interval is wide and year-to-year changes are unreliable.\n")
+            for d in ip.derivations:
+                out.append(f"- *Derived:* {d}.")
+            if ip.derivations:
+                out.append("")
+            if ip.note:
+                out.append(f"*Note:* {ip.note}\n")
+        rows = []
+        for ip in periods:
+            rows.append({
+                "Comparator": plan.area_name, "Period": ip.period_label, "Value": fmt_value(ip.value, defn),
+                "95% interval": interval_text(ip.estimate, defn), "Result": "—", "Source": ip.source,
+            })
+            for b in ip.benchmarks:
+                rows.append({
+                    "Comparator": b.label, "Period": b.period_label, "Value": fmt_value(b.value, defn), "95% interval": "",
+                    "Result": narrative.result_span(b.comparison.result), "Source": b.source,
+                })
+        out.append(md_table(pd.DataFrame(rows), f"{defn.name}: {plan.area_name} and comparators", f"tbl-{indicator_id.replace('_', '-')}"))
+        sentences = [narrative.describe_benchmark(latest, b) for b in latest.benchmarks]
+        if sentences:
+            out.append("\n".join(f"- {s}" for s in sentences) + "\n")
+        out.append(narrative.describe_change(latest) + "\n")
+        for ip in periods[1:]:
+            if ip.change is not None:
+                out.append(narrative.describe_change(ip) + "\n")
+        out.append(_figure(plan, charts.indicator_chart(periods, _fig_path(plan, f"fig-{indicator_id}"), plan.area_name)))
+    if quals:
+        out.append("## Comparisons published without figures {#sec-qualitative}\n")
+        out.append("The plan makes these comparisons without publishing the comparator figures, so they cannot be tested here:\n")
+        out.append(content_block(quals))
+    custody_counts = _measures(plan, ["custody"])
+    if not custody_counts.empty:
+        out.append("## Custody counts {#sec-custody-counts}\n")
+        out.append(measures_table(custody_counts, "Custodial sentences as published (no rate or population published)", "tbl-custody-counts"))
+        out.append(custody_count_change(custody_counts) + "\n")
+    if not plan.indicators:
+        out.append("No national indicator figures are available for this area.\n")
+    return "\n".join(out)
+
+
+def custody_count_change(counts: pd.DataFrame) -> str:
+    """Change in a published count between the two latest periods, tested as Poisson counts over an assumed equal population."""
+    c = counts[counts["unit"] == "count"].sort_values("period_end")
+    if len(c) < 2:
+        return ""
+    prev, cur = c.iloc[-2], c.iloc[-1]
+    ch = stats.rate_change(cur["value"], 1.0, prev["value"], 1.0, multiplier=1.0, polarity="lower_is_better")
+    verb = {"increase": "rose", "decrease": "fell", "no change": "was unchanged"}[ch.direction]
+    sig = "statistically significant" if ch.significant else "not statistically significant"
+    return (
+        f"Custodial sentences {verb} from {fmt_number(prev['value'])} ({prev['period_label']}) to {fmt_number(cur['value'])} "
+        f"({cur['period_label']}), {'an improvement' if ch.assessment == 'improvement' else 'a deterioration' if ch.assessment == 'deterioration' else 'no change'}. "
+        f"Assuming a stable 10–17 population (not published), the change is {sig} ({ch.test}, p = {narrative._p(ch.p_value)})."
+    )
+
+
+def _measures(plan: Plan, topics: list[str]) -> pd.DataFrame:
+    m = plan.data.table("measures")
+    if m is None or m.empty:
+        return pd.DataFrame()
+    return m[m["topic"].isin(topics)]
+
+
+def _measure_value(row: dict) -> str:
+    v, unit = row["value"], row["unit"]
+    if unit == "%":
+        return f"{fmt_number(v)}%"
+    if unit == "percentage points":
+        return f"{v:+g} percentage points"
+    if unit == "count":
+        return fmt_number(v)
+    if unit.startswith("GBP"):
+        return f"£{fmt_number(v)}" + (" per £1" if "per" in unit else "")
+    return f"{fmt_number(v)} {unit}"
+
+
+def measures_table(frame: pd.DataFrame, caption: str, table_id: str) -> str:
+    rows = []
+    for r in frame.to_dict("records"):
+        comparator = "" if r.get("comparator") in (None, "area") else f" ({str(r['comparator']).replace('_', ' ')})"
+        rows.append({
+            "Measure": f"{r['label']}{comparator}",
+            "Value": _measure_value(r),
+            "Base": fmt_number(r["denominator"]) if not pd.isna(r.get("denominator")) else "",
+            "Period": r["period_label"],
+            "Source": f"{r['source_document']}, {r['source_section']}" + (" (derived)" if r.get("value_status") == "derived" else ""),
+        })
+    table = pd.DataFrame(rows)
+    if not table["Base"].astype(bool).any():
+        table = table.drop(columns=["Base"])
+    return md_table(table, caption, table_id)
+
+
+def profile(plan: Plan) -> str:
+    out = [_section("Offending and caseload profile", "sec-profile")]
+    found = False
+    for topic, title, tid in (
+        ("offending_profile", "Offending profile", "tbl-offending-profile"),
+        ("caseload_profile", "Caseload profile", "tbl-caseload-profile"),
+        ("interventions", "Interventions and outcomes for children", "tbl-interventions"),
+        ("population", "Population", "tbl-population"),
+    ):
+        m = _measures(plan, [topic])
+        if m.empty:
+            continue
+        found = True
+        out.append(f"## {title} {{#sec-{tid[4:]}}}\n")
+        for period, g in m.groupby("period_label", sort=False):
+            out.append(measures_table(g, f"{title}, {period}, {plan.area_name}", f"{tid}-{_slug(period)}"))
+    if not found:
+        out.append("The plan publishes no offending or caseload profile.\n")
+    return "\n".join(out)
+
+
+def restorative_justice(plan: Plan) -> str:
+    out = [_section("Restorative justice, victims and service users", "sec-rj")]
+    m = _measures(plan, ["restorative_justice", "victims", "workforce"])
+    if not m.empty:
+        out.append(measures_table(m, f"Restorative justice and victims, {plan.area_name}", "tbl-rj"))
+    else:
+        out.append("No restorative justice or victim figures are published for this area.\n")
+    fb = _measures(plan, ["service_user_feedback"])
+    if not fb.empty:
+        out.append("## Feedback from children, parents and victims {#sec-feedback}\n")
+        out.append(measures_table(fb, f"Service-user feedback, {plan.area_name}", "tbl-feedback"))
+    text = _content(plan, "restorative_justice", "victims")
+    if text:
+        out.append(content_block(text))
+    return "\n".join(out)
+
+
+def inspection_section(plan: Plan) -> str:
+    ins = plan.data.table("inspections")
+    if ins is None or ins.empty:
+        return ""
+    out = [_section("Inspection findings", "sec-inspection")]
+    for record in ins.to_dict("records"):
+        standards = plan.data.table("inspection_standards")
+        questions = plan.data.table("inspection_key_questions")
+        standards = standards[standards["inspection_id"] == record["inspection_id"]]
+        questions = questions[questions["inspection_id"] == record["inspection_id"]]
+        score = inspection.score_inspection(standards, questions)
+        out.append(
+            f"{record['inspectorate']} inspected the service (fieldwork {record['fieldwork_label']}; "
+            f"{fmt_number(record['court_sample'])} court and {fmt_number(record['ooc_sample'])} out-of-court cases). "
+            f"It published a score of **{fmt_number(record['published_score'])}/{fmt_number(record['published_max_score'])}** and an "
+            f"overall rating of **{record['published_overall_rating']}**.\n"
+        )
+        agree = score.total_score == record["published_score"] and score.overall_rating == record["published_overall_rating"]
+        out.append(
+            f"Applying the inspectorate's scoring rules (Annexe 2 of the report) to the published key-question percentages "
+            f"gives **{score.total_score}/{score.max_score}, {score.overall_rating}** — "
+            + ("matching the published result." if agree else "which does **not** match the published result; see the table.")
+            + "\n"
+        )
+        rows = []
+        for s in score.standards:
+            rows.append({
+                "Standard": f"{s.standard_id} {s.standard_name}",
+                "Lowest key question": "" if s.lowest_pct is None else f"{s.lowest_pct:.0f}%",
+                "Computed rating": s.computed_rating or "not computable (no % published)",
+                "Published rating": s.published_rating,
+                "Score": str(inspection.RATING_SCORES[s.rating_used]),
+                "Note": s.discretion_note or ("" if s.agrees in (True, None) else "differs from computed"),
+            })
+        out.append(md_table(pd.DataFrame(rows), "Inspection standards: rating computed from key questions and published rating", "tbl-inspection"))
+        q = questions.dropna(subset=["pct_yes"]).copy()
+        if not q.empty:
+            q["Band"] = q["pct_yes"].map(inspection.band_for_percentage)
+            shown = q[["question_id", "question", "pct_yes", "Band"]].rename(columns={"question_id": "Key question", "question": "Question", "pct_yes": "% yes"})
+            shown["% yes"] = shown["% yes"].map(lambda v: f"{v:.0f}%")
+            out.append(md_table(shown, "Key questions: % of inspected cases judged sufficient", "tbl-key-questions"))
+            out.append(_figure(plan, charts.inspection_chart(questions, _fig_path(plan, "fig-inspection"), plan.area_name)))
+    recs = _content(plan, "inspection_recommendations")
+    if recs:
+        out.append("## Recommendations {#sec-recommendations}\n")
+        out.append(content_block(recs))
+    return "\n".join(out)
+
+
+def priorities(plan: Plan) -> str:
+    out = [_section("Priorities", "sec-priorities")]
+    pri = _content(plan, "priorities")
+    if not pri:
+        out.append("No priorities are recorded in the area's content file.\n")
+        return "\n".join(out)
+    if isinstance(pri, list):
+        for i, p in enumerate(pri, start=1):
+            if isinstance(p, dict):
+                title = p.get("title", f"Priority {i}")
+                out.append(f"## {title} {{#sec-priority-{i}}}\n")
+                out.append(content_block({k: v for k, v in p.items() if k != "title"}))
+            else:
+                out.append(f"{i}. {p}")
+        out.append("")
+    else:
+        out.append(content_block(pri))
+    return "\n".join(out)
+
+
+def risks(plan: Plan) -> str:
+    out = [_section("Risks to delivery", "sec-risks")]
+    r = _content(plan, "risks", "risks_to_delivery")
+    out.append(content_block(r) if r else "No risks are recorded in the area's content file.\n")
+    return "\n".join(out)
+
+
+def data_quality(plan: Plan) -> str:
+    report = plan.data.report
+    summary_ = report.summary()
+    out = [_section("Appendix: data quality", "sec-data-quality")]
+    out.append(
+        f"Every input table was validated against its data contract (Great Expectations suites in `data_contracts/`) "
+        f"before any figure was computed: {summary_['expectations']} expectations ran, {summary_['passed']} passed, "
+        f"{summary_['warnings']} raised a warning and {summary_['critical']} failed critically. Warnings do not stop the "
+        f"plan: they mark published figures that do not reconcile, which are shown as published.\n"
+    )
+    if report.warnings:
+        out.append("## Warnings {#sec-dq-warnings}\n")
+        for o in report.warnings:
+            out.append(f"::: {{.callout-warning}}\n**{o.file}** — {o.description}.\n\n" + "\n".join(f"- {d}" for d in (o.details or [o.observed])) + "\n:::\n")
+    frame = report.to_frame()
+    if not frame.empty:
+        frame = frame[["file", "stage", "column", "description", "severity", "status"]]
+        frame.columns = ["File", "Stage", "Column", "Expectation", "Severity", "Result"]
+        out.append("## Every expectation run {#sec-dq-all}\n")
+        out.append(md_table(frame, "Data-contract expectations run for this plan and their results", "tbl-dq"))
+    return "\n".join(out)
+
+
+def sources(plan: Plan) -> str:
+    out = [_section("Sources", "sec-sources")]
+    docs: dict[str, set[str]] = {}
+    for name, table in plan.data.tables.items():
+        if table is None or table.empty or "source_document" not in table:
+            continue
+        for doc, sec in zip(table["source_document"], table["source_section"]):
+            docs.setdefault(str(doc), set()).add(str(sec))
+    area = plan.data.area
+    docs.setdefault(str(area.get("source_document")), set()).add(str(area.get("source_section")))
+    for doc in sorted(docs):
+        title = SEED_TITLES.get(doc, doc)
+        secs = "; ".join(sorted(docs[doc]))
+        out.append(f"- **{title}** (`{doc}`): {secs}.")
+    out.append(
+        "\nFigures are reproduced as published. Derived figures are labelled where they appear. Names of staff and officials "
+        "in the source documents are deliberately not reproduced."
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,371 @@
+--[[
+yjplan.lua: the one Lua filter of the Youth Justice Strategic Plan renderer.
+
+Used by both back-ends:
+  * embedded (pandoc 3 + typst wheel): pandoc --lua-filter=yjplan.lua
+  * Quarto: listed under `filters:` in _quarto.yml (runs before Quarto's own filters).
+
+What it does
+  * Comparison results [Better]{.cmp-better} / .cmp-similar / .cmp-worse / .cmp-none and
+    [Small numbers]{.caution}: for typst they become coloured boxes (raw typst); for HTML the
+    spans are left alone and styled by yjplan.css. The word is always kept: colour is never the
+    only cue.
+  * Callouts ::: {.callout-warning} ... ::: (Quarto syntax). Under Quarto they are left to
+    Quarto. Otherwise a leading heading (or a title="..." attribute) becomes the callout title
+    (so it is neither numbered nor listed in the table of contents); HTML gets
+    <div class="yj-callout yj-callout-warning" role="note">, typst a bordered block.
+  * Without Quarto only (Quarto's crossref does this itself):
+      - HTML figure and table captions get "Figure N:" / "Table N:" labels (Typst numbers its
+        own figures and tables);
+      - a figure's fig-alt="..." becomes the image's alt text (HTML and typst);
+      - cross references @fig-x, @tbl-x, @sec-x become "Figure N" / "Table N" / "Section N"
+        links in HTML and #ref(<...>) in typst; an unknown reference is left as plain text
+        (with a warning) rather than breaking the typst compile.
+  * Under Quarto and HTML, metadata `synthetic: true` adds the synthetic-data banner at the top
+    of the page body (the embedded back-end's HTML template does this itself; PDFs get it from
+    the typst template).
+--]]
+
+local IN_QUARTO = type(quarto) == "table" and type(quarto.doc) == "table"
+local IS_TYPST = FORMAT == "typst" or FORMAT:match("^typst") ~= nil
+local IS_HTML = (not IS_TYPST) and FORMAT:match("html") ~= nil
+
+local SYNTHETIC_TEXT = "SYNTHETIC DATA — demonstration only, not a real area"
+
+-- text colour, background and border of each comparison result (kept in step with yjplan.css)
+local SPAN_STYLE = {
+  ["cmp-better"] = { fg = "#0b4f8a", bg = "#dcebf8", border = "#1f77b4" },
+  ["cmp-similar"] = { fg = "#5c4300", bg = "#fff1b8", border = "#d4a000" },
+  ["cmp-worse"] = { fg = "#9b1c1c", bg = "#fbe1e1", border = "#d62728" },
+  ["cmp-none"] = { fg = "#3d3d3d", bg = "#ececec", border = "#8c8c8c" },
+}
+local SPAN_ORDER = { "cmp-better", "cmp-similar", "cmp-worse", "cmp-none" }
+
+local CALLOUT = {
+  note = { title = "Note", fg = "#0b4f8a", bg = "#eef5fc", border = "#1f77b4" },
+  tip = { title = "Tip", fg = "#1e5e2e", bg = "#edf7ef", border = "#2e8b47" },
+  important = { title = "Important", fg = "#7a1c1c", bg = "#fdeeee", border = "#c0392b" },
+  warning = { title = "Warning", fg = "#6b4300", bg = "#fff6e0", border = "#d48a00" },
+  caution = { title = "Caution", fg = "#7a3b00", bg = "#fff0e6", border = "#d35400" },
+}
+
+local function warn(msg)
+  io.stderr:write("[yjplan.lua] WARNING: " .. msg .. "\n")
+end
+
+local function typst_string(s)
+  return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
+end
+
+local function has_content(blocks)
+  return blocks ~= nil and #blocks > 0 and pandoc.utils.stringify(blocks) ~= ""
+end
+
+---------------------------------------------------------------------------------------------
+-- Comparison spans and cautions
+---------------------------------------------------------------------------------------------
+
+local function span_filter(el)
+  if not IS_TYPST then
+    return nil
+  end
+  for _, cls in ipairs(SPAN_ORDER) do
+    if el.classes:includes(cls) then
+      local st = SPAN_STYLE[cls]
+      local out = pandoc.List({
+        pandoc.RawInline("typst", string.format(
+          '#box(fill: rgb("%s"), stroke: 0.5pt + rgb("%s"), inset: (x: 2.5pt), outset: (y: 1.8pt), radius: 2pt)[#text(fill: rgb("%s"), weight: "bold")[',
+          st.bg, st.border, st.fg)),
+      })
+      out:extend(el.content)
+      out:insert(pandoc.RawInline("typst", "]]"))
+      return out
+    end
+  end
+  if el.classes:includes("caution") then
+    local out = pandoc.List({
+      pandoc.RawInline("typst", '#text(fill: rgb("#7a4a00"), style: "italic")['),
+    })
+    out:extend(el.content)
+    out:insert(pandoc.RawInline("typst", "]"))
+    return out
+  end
+  return nil
+end
+
+---------------------------------------------------------------------------------------------
+-- Callouts
+---------------------------------------------------------------------------------------------
+
+local function callout_type(el)
+  for _, cls in ipairs(el.classes) do
+    local kind = cls:match("^callout%-(%a+)$")
+    if kind and CALLOUT[kind] then
+      return kind
+    end
+  end
+  return nil
+end
+
+local function callout_filter(el)
+  if IN_QUARTO then
+    return nil
+  end
+  local kind = callout_type(el)
+  if not kind then
+    return nil
+  end
+  local style = CALLOUT[kind]
+  local body = el.content:clone()
+  local title
+  if el.attributes["title"] and el.attributes["title"] ~= "" then
+    title = pandoc.Inlines(el.attributes["title"])
+  elseif #body > 0 and body[1].t == "Header" then
+    title = body:remove(1).content
+  else
+    title = pandoc.Inlines(style.title)
+  end
+
+  if IS_TYPST then
+    local out = pandoc.List({
+      pandoc.RawBlock("typst", string.format(
+        '#block(width: 100%%, inset: (x: 10pt, y: 8pt), radius: 2pt, fill: rgb("%s"), stroke: (left: 3pt + rgb("%s")), breakable: true)[',
+        style.bg, style.border)),
+    })
+    local heading = pandoc.List({
+      pandoc.RawInline("typst", string.format('#text(weight: "bold", fill: rgb("%s"))[', style.fg)),
+    })
+    heading:extend(title)
+    heading:insert(pandoc.RawInline("typst", "]"))
+    out:insert(pandoc.Para(heading))
+    out:extend(body)
+    out:insert(pandoc.RawBlock("typst", "]"))
+    return out
+  end
+
+  -- HTML (and any other format): plain divs styled by yjplan.css
+  local classes = pandoc.List({ "yj-callout", "yj-callout-" .. kind })
+  for _, cls in ipairs(el.classes) do
+    if not cls:match("^callout") then
+      classes:insert(cls)
+    end
+  end
+  local attrs = { role = "note" }
+  return pandoc.Div({
+    pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "yj-callout-title" })),
+    pandoc.Div(body, pandoc.Attr("", { "yj-callout-body" })),
+  }, pandoc.Attr(el.identifier, classes, attrs))
+end
+
+---------------------------------------------------------------------------------------------
+-- Figures, tables, section numbers and cross references (embedded back-end only)
+---------------------------------------------------------------------------------------------
+
+local function first_image(fig)
+  local found = nil
+  pandoc.Div(fig.content):walk({
+    Image = function(img)
+      if not found then
+        found = img
+      end
+      return nil
+    end,
+  })
+  return found
+end
+
+local function caption_label(kind, number)
+  return pandoc.Span({ pandoc.Str(kind), pandoc.Space(), pandoc.Str(tostring(number) .. ":") },
+    pandoc.Attr("", { "caption-label" }))
+end
+
+local function prefix_caption(long, label)
+  local blocks = long and long:clone() or pandoc.Blocks({})
+  if #blocks > 0 and (blocks[1].t == "Plain" or blocks[1].t == "Para") then
+    local inlines = pandoc.List({ label, pandoc.Space() })
+    inlines:extend(blocks[1].content)
+    blocks[1] = pandoc.Plain(inlines)
+  else
+    blocks:insert(1, pandoc.Plain({ label }))
+  end
+  return blocks
+end
+
+local TYPST_LENGTH_UNITS = { ["%"] = true, pt = true, mm = true, cm = true, ["in"] = true, em = true }
+
+local function typst_length(value)
+  if not value then
+    return nil
+  end
+  local number, unit = value:match("^%s*([%d%.]+)%s*(%a*%%?)%s*$")
+  if not number then
+    return nil
+  end
+  if unit == "px" or unit == "" then
+    return string.format("%.1fpt", tonumber(number) * 0.75)
+  end
+  if TYPST_LENGTH_UNITS[unit] then
+    return number .. unit
+  end
+  return nil
+end
+
+local function typst_figure(fig, img)
+  local args = { typst_string(img.src) }
+  local alt = img.attributes["fig-alt"] or pandoc.utils.stringify(img.caption)
+  if alt and alt ~= "" then
+    table.insert(args, "alt: " .. typst_string(alt))
+  end
+  local width = typst_length(img.attributes["width"])
+  if width then
+    table.insert(args, "width: " .. width)
+  end
+  local height = typst_length(img.attributes["height"])
+  if height then
+    table.insert(args, "height: " .. height)
+  end
+  local code = "#figure(image(" .. table.concat(args, ", ") .. ")"
+  if has_content(fig.caption.long) then
+    local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst", { wrap_text = "none" })
+    code = code .. ",\n  caption: [" .. caption:gsub("%s+$", "") .. "]"
+  end
+  code = code .. ",\n)"
+  if fig.identifier ~= "" then
+    code = code .. " <" .. fig.identifier .. ">"
+  end
+  return pandoc.RawBlock("typst", code)
+end
+
+local XREF_KIND = { fig = "Figure", tbl = "Table", sec = "Section" }
+
+local function number_and_link(doc)
+  local labels = {}    -- id -> { kind = "Figure", number = "1" }
+  local fig_n, tbl_n = 0, 0
+  local counters = { 0, 0, 0, 0, 0, 0 }
+  local number_sections = IS_HTML -- pandoc's --number-sections numbers HTML headings itself
+
+  doc = doc:walk({
+    traverse = "topdown",
+    Header = function(h)
+      if h.classes:includes("unnumbered") or h.classes:includes("-") then
+        if h.identifier ~= "" then
+          labels[h.identifier] = { kind = "Section", number = nil }
+        end
+        return nil
+      end
+      counters[h.level] = counters[h.level] + 1
+      for i = h.level + 1, #counters do
+        counters[i] = 0
+      end
+      local parts = {}
+      for i = 1, h.level do
+        table.insert(parts, tostring(counters[i]))
+      end
+      if h.identifier ~= "" then
+        labels[h.identifier] = { kind = "Section", number = table.concat(parts, ".") }
+      end
+      return nil
+    end,
+    Figure = function(fig)
+      fig_n = fig_n + 1
+      if fig.identifier ~= "" then
+        labels[fig.identifier] = { kind = "Figure", number = tostring(fig_n) }
+      end
+      local img = first_image(fig)
+      if IS_TYPST and img then
+        return typst_figure(fig, img), false
+      end
+      if IS_HTML then
+        if img and img.attributes["fig-alt"] then
+          local alt = img.attributes["fig-alt"]
+          fig = fig:walk({
+            Image = function(i)
+              if i.src == img.src then
+                i.caption = pandoc.Inlines(alt)
+                i.attributes["fig-alt"] = nil
+                return i
+              end
+            end,
+          })
+        end
+        fig.caption.long = prefix_caption(fig.caption.long, caption_label("Figure", fig_n))
+        return fig, false
+      end
+      return nil
+    end,
+    Table = function(tbl)
+      if not has_content(tbl.caption.long) then
+        return nil
+      end
+      tbl_n = tbl_n + 1
+      if tbl.identifier ~= "" then
+        labels[tbl.identifier] = { kind = "Table", number = tostring(tbl_n) }
+      end
+      if IS_HTML then
+        tbl.caption.long = prefix_caption(tbl.caption.long, caption_label("Table", tbl_n))
+        return tbl, false
+      end
+      return nil
+    end,
+  })
+
+  doc = doc:walk({
+    Cite = function(cite)
+      local out = pandoc.List({})
+      for i, c in ipairs(cite.citations) do
+        local prefix = c.id:match("^(%a+)%-")
+        local known = labels[c.id]
+        if i > 1 then
+          out:insert(pandoc.Str(","))
+          out:insert(pandoc.Space())
+        end
+        if known and prefix and XREF_KIND[prefix] then
+          if IS_TYPST and known.number then
+            out:insert(pandoc.RawInline("typst", "#ref(<" .. c.id .. ">)"))
+          else
+            local text = known.kind
+            if known.number then
+              text = text .. " " .. known.number
+            end
+            out:insert(pandoc.Link(pandoc.Inlines(text), "#" .. c.id))
+          end
+        elseif prefix and XREF_KIND[prefix] then
+          warn("unresolved cross reference @" .. c.id)
+          out:insert(pandoc.Str("?" .. c.id))
+        else
+          -- not a cross reference: keep what the author wrote, literally
+          out:insert(pandoc.Str("@" .. c.id))
+        end
+      end
+      return out
+    end,
+  })
+  return doc
+end
+
+---------------------------------------------------------------------------------------------
+
+local function synthetic_banner(meta)
+  if not (IN_QUARTO and IS_HTML) then
+    return nil
+  end
+  local flag = meta["synthetic"]
+  if flag == true or (flag ~= nil and pandoc.utils.stringify(flag) == "true") then
+    quarto.doc.include_text("before-body",
+      '<div class="synthetic-banner" role="note">' .. SYNTHETIC_TEXT .. "</div>")
+  end
+  return nil
+end
+
+return {
+  { Meta = synthetic_banner },
+  { Span = span_filter, Div = callout_filter },
+  {
+    Pandoc = function(doc)
+      if IN_QUARTO then
+        return nil
+      end
+      return number_and_link(doc)
+    end,
+  },
+}
