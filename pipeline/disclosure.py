@@ -126,8 +126,10 @@ def suppress_table(
     Cells that are missing (NaN) are left as they are and take no part.
 
     The returned frame has the markers in place of suppressed values; ``attrs['suppressed']``
-    is a frame of the same shape saying why each cell was hidden ('' when it was not) and
-    ``attrs['footnotes']`` repeats the footnotes.
+    maps each column that has hidden cells to a list, one entry per row, saying why the cell
+    was hidden (``primary``, ``secondary``, ``dependent``; '' when it was not), and
+    ``attrs['footnotes']`` repeats the footnotes. (Plain lists, so pandas can carry the attrs
+    through later operations.)
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
@@ -195,7 +197,7 @@ def suppress_table(
             why[i, j] = SECONDARY
 
     out = df.copy()
-    suppressed = pd.DataFrame("", index=df.index, columns=df.columns, dtype=object)
+    suppressed: dict[str, list[str]] = {}
     used: set[str] = set()
     for j, col in enumerate(count_columns):
         mask = why[:, j] != ""
@@ -203,7 +205,7 @@ def suppress_table(
             shown = out[col].astype(object)
             shown[mask] = np.where(why[mask, j] == PRIMARY, marker, secondary_marker)
             out[col] = shown
-            suppressed.loc[mask, col] = why[mask, j]
+            suppressed[col] = [str(w) for w in why[:, j]]
             used.update(why[mask, j])
     for rate, deps in rate_deps.items():
         if rate not in df.columns:
@@ -216,7 +218,7 @@ def suppress_table(
             shown = out[rate].astype(object)
             shown[mask] = secondary_marker
             out[rate] = shown
-            suppressed.loc[mask, rate] = DEPENDENT
+            suppressed[rate] = [DEPENDENT if m else "" for m in mask]
             used.add(DEPENDENT)
     footnotes = _footnotes(marker, secondary_marker, threshold, used)
     out.attrs = dict(df.attrs)

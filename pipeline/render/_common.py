@@ -72,12 +72,11 @@ def normalise_formats(formats) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def staging_dir(out_dir: Path, stem: str) -> Iterator[Path]:
-    """A private temporary folder beside ``out_dir`` (same file system, so os.replace is atomic).
-
-    Removed on exit whatever happens; unique per call, so concurrent renders never collide.
+def staging_dir(parent: Path, stem: str) -> Iterator[Path]:
+    """A private temporary folder in ``parent`` (give the output folder's parent: same file
+    system, so os.replace is atomic). Removed on exit whatever happens; unique per call, so
+    concurrent renders never collide.
     """
-    parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.render-", dir=parent))
     try:

@@ -76,7 +76,8 @@ def _meta_args(metadata: dict) -> list[str]:
                 text = str(item).replace("\r", " ").replace("\n", " ")
                 args += ["-M", f"{key}={text}"]
             else:
-                raise RenderError(f"metadata {key!r} must be a string, number, boolean or list of them, not {type(item).__name__}")
+                raise RenderError(f"metadata {key!r} must be a string, number, boolean or a list of them, "
+                                  f"not {type(item).__name__}")
     if "pagetitle" not in metadata and not metadata.get("title"):
         args += ["-M", "pagetitle=Document"]
     return args
@@ -99,7 +100,8 @@ def run_pandoc(args: list[str], markdown: str, cwd: Path) -> str:
     stderr = proc.stderr.decode("utf-8", "replace").strip()
     if proc.returncode != 0:
         raise RenderError(f"pandoc failed (exit {proc.returncode}): {stderr or 'no message'}")
-    problems = [line for line in stderr.splitlines() if "Could not fetch resource" in line or "unresolved cross reference" in line]
+    fatal = ("Could not fetch resource", "unresolved cross reference")
+    problems = [line for line in stderr.splitlines() if any(f in line for f in fatal)]
     if problems:
         raise RenderError("pandoc could not resolve everything the document refers to:\n" + "\n".join(problems))
     for line in stderr.splitlines():
@@ -159,8 +161,60 @@ def _timestamp(metadata: dict) -> datetime | None:
         return None
 
 
+# The typst wheel starts worker threads on first use. A process forked after that (e.g. a
+# ProcessPoolExecutor worker on Linux) inherits their locks but not the threads, and a typst call
+# there deadlocks. So typst runs in-process only in the process that first used it (or when it
+# has never been used); a forked child of such a process compiles in a fresh interpreter instead.
+_TYPST_OWNER_PID: int | None = None
+
+_TYPST_CHILD = """
+import json, sys, datetime
+import typst
+args = json.loads(sys.argv[1])
+stamp = args.pop("timestamp", None)
+if stamp is not None:
+    args["timestamp"] = datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)
+try:
+    typst.compile(sys.stdin.buffer.read(), **args)
+except Exception as exc:
+    msg = getattr(exc, "message", None) or str(exc)
+    hints = getattr(exc, "hints", None) or []
+    sys.stderr.write(msg + (" (hint: " + "; ".join(hints) + ")" if hints else ""))
+    sys.exit(1)
+"""
+
+
+def _typst_error(exc: Exception) -> RenderError:
+    message = getattr(exc, "message", None) or str(exc)
+    hints = getattr(exc, "hints", None) or []
+    detail = f"{message}" + (f" (hint: {'; '.join(hints)})" if hints else "")
+    return RenderError(f"typst could not compile the PDF: {detail}")
+
+
+def _compile_in_subprocess(source: str, kwargs: dict) -> None:
+    import json
+    import sys
+
+    args = dict(kwargs)
+    if args.get("timestamp") is not None:
+        args["timestamp"] = int(args["timestamp"].timestamp())
+    try:
+        proc = subprocess.run([sys.executable, "-c", _TYPST_CHILD, json.dumps(args)], input=source.encode("utf-8"),
+                              capture_output=True, timeout=PANDOC_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"typst did not finish within {PANDOC_TIMEOUT}s") from exc
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        raise RenderError(f"typst could not compile the PDF: {detail}")
+
+
 def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path:
-    """Compile typst source (in memory) to ``out_file``; images resolve relative to ``root``."""
+    """Compile typst source (in memory) to ``out_file``; images resolve relative to ``root``.
+
+    Only Typst's embedded fonts are used (system fonts are ignored), so output does not depend on
+    the machine.
+    """
+    global _TYPST_OWNER_PID
     try:
         import typst
     except ImportError as exc:  # pragma: no cover - a dependency of the project
@@ -169,6 +223,10 @@ def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path
     stamp = _timestamp(metadata)
     if stamp is not None:
         kwargs["timestamp"] = stamp
+    if _TYPST_OWNER_PID is not None and _TYPST_OWNER_PID != os.getpid():
+        _compile_in_subprocess(source, kwargs)  # forked after typst started: not safe in-process
+        return out_file
+    _TYPST_OWNER_PID = os.getpid()
     try:
         if hasattr(typst, "compile_with_warnings"):
             _, warnings = typst.compile_with_warnings(source.encode("utf-8"), **kwargs)
@@ -177,10 +235,7 @@ def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path
         else:  # pragma: no cover - older typst wheels
             typst.compile(source.encode("utf-8"), **kwargs)
     except Exception as exc:  # typst.TypstError and friends
-        message = getattr(exc, "message", None) or str(exc)
-        hints = getattr(exc, "hints", None) or []
-        detail = f"{message}" + (f" (hint: {'; '.join(hints)})" if hints else "")
-        raise RenderError(f"typst could not compile the PDF: {detail}") from exc
+        raise _typst_error(exc) from exc
     return out_file
 
 

@@ -47,7 +47,7 @@ def parse_notebook(text: str, source: str = "notebook") -> dict:
         nb = json.loads(text)
     except ValueError as exc:
         raise RenderError(f"{source} is not a valid notebook (JSON error: {exc})") from exc
-    if not isinstance(nb, dict) or "cells" not in nb and "worksheets" not in nb:
+    if not isinstance(nb, dict) or ("cells" not in nb and "worksheets" not in nb):
         raise RenderError(f"{source} is not a Jupyter notebook (no cells)")
     if int(nb.get("nbformat", 4)) < 4:
         try:
@@ -152,8 +152,13 @@ def front_matter(metadata: dict) -> str:
     return "---\n" + body + "---\n"
 
 
+def _lines(text: str) -> list[str]:
+    # the on-disk nbformat representation (what nbformat.write produces); Quarto joins the list
+    return text.splitlines(keepends=True)
+
+
 def _markdown_cell(text: str) -> dict:
-    return {"cell_type": "markdown", "id": uuid.uuid4().hex[:12], "metadata": {}, "source": text}
+    return {"cell_type": "markdown", "id": uuid.uuid4().hex[:12], "metadata": {}, "source": _lines(text)}
 
 
 def quarto_notebook(nb: dict, metadata: dict | None, source: str = "notebook") -> dict:
@@ -168,7 +173,7 @@ def quarto_notebook(nb: dict, metadata: dict | None, source: str = "notebook") -
     check_executed(nb, source)
     cells: list[dict] = []
     if metadata:
-        cells.append({"cell_type": "raw", "id": uuid.uuid4().hex[:12], "metadata": {}, "source": front_matter(metadata)})
+        cells.append({"cell_type": "raw", "id": uuid.uuid4().hex[:12], "metadata": {}, "source": _lines(front_matter(metadata))})
     cells.extend(_markdown_cell(chunk + "\n") for chunk in markdown_chunks(nb))
     meta_in = nb.get("metadata") or {}
     meta_out = {k: meta_in[k] for k in ("kernelspec", "language_info") if k in meta_in}

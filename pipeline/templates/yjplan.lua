@@ -139,7 +139,7 @@ local function callout_filter(el)
     heading:insert(pandoc.RawInline("typst", "]"))
     out:insert(pandoc.Para(heading))
     out:extend(body)
-    out:insert(pandoc.RawBlock("typst", "]"))
+    out:insert(pandoc.RawBlock("typst", "]\n"))
     return out
   end
 
@@ -233,7 +233,8 @@ local function typst_figure(fig, img)
   if fig.identifier ~= "" then
     code = code .. " <" .. fig.identifier .. ">"
   end
-  return pandoc.RawBlock("typst", code)
+  -- the trailing newline keeps a blank line (a paragraph break) before what follows
+  return pandoc.RawBlock("typst", code .. "\n")
 end
 
 local XREF_KIND = { fig = "Figure", tbl = "Table", sec = "Section" }
@@ -242,14 +243,15 @@ local function number_and_link(doc)
   local labels = {}    -- id -> { kind = "Figure", number = "1" }
   local fig_n, tbl_n = 0, 0
   local counters = { 0, 0, 0, 0, 0, 0 }
-  local number_sections = IS_HTML -- pandoc's --number-sections numbers HTML headings itself
+  -- HTML headings carry numbers only with --number-sections; otherwise refer to them by title
+  local numbered = IS_TYPST or (PANDOC_WRITER_OPTIONS and PANDOC_WRITER_OPTIONS.number_sections)
 
   doc = doc:walk({
     traverse = "topdown",
     Header = function(h)
-      if h.classes:includes("unnumbered") or h.classes:includes("-") then
+      if not numbered or h.classes:includes("unnumbered") or h.classes:includes("-") then
         if h.identifier ~= "" then
-          labels[h.identifier] = { kind = "Section", number = nil }
+          labels[h.identifier] = { kind = "Section", number = nil, title = pandoc.utils.stringify(h.content) }
         end
         return nil
       end
@@ -294,8 +296,21 @@ local function number_and_link(doc)
       return nil
     end,
     Table = function(tbl)
+      -- let columns size to their content (pandoc fixes equal relative widths when a source
+      -- line is long, which squeezes numbers in wide tables); the templates make them fit
+      for i, spec in ipairs(tbl.colspecs) do
+        tbl.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
+      end
       if not has_content(tbl.caption.long) then
-        return nil
+        if IS_TYPST then
+          -- pandoc wraps every typst table in a figure: keep uncaptioned ones out of the numbering
+          return {
+            pandoc.RawBlock("typst", "#[#set figure(numbering: none)"),
+            tbl,
+            pandoc.RawBlock("typst", "]\n"),
+          }, false
+        end
+        return tbl, false
       end
       tbl_n = tbl_n + 1
       if tbl.identifier ~= "" then
@@ -303,9 +318,8 @@ local function number_and_link(doc)
       end
       if IS_HTML then
         tbl.caption.long = prefix_caption(tbl.caption.long, caption_label("Table", tbl_n))
-        return tbl, false
       end
-      return nil
+      return tbl, false
     end,
   })
 
@@ -326,6 +340,8 @@ local function number_and_link(doc)
             local text = known.kind
             if known.number then
               text = text .. " " .. known.number
+            elseif known.title then
+              text = known.title
             end
             out:insert(pandoc.Link(pandoc.Inlines(text), "#" .. c.id))
           end

@@ -47,6 +47,7 @@ Custody
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ def _to_ts(day: int) -> pd.Timestamp:
 
 def _days(series: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 as int64; missing dates as a very large number (never in range)."""
-    values = series.to_numpy(dtype="datetime64[D]")
+    values = np.asarray(series.to_numpy()).astype("datetime64[D]")  # (to_numpy(dtype=...) boxes every value)
     out = (values - _EPOCH).astype(np.int64)
     out[np.isnat(values)] = np.iinfo(np.int64).max // 4
     return out
@@ -295,6 +296,7 @@ def _members(extract: pd.DataFrame, periods: list[CohortPeriod], as_of: pd.Times
 
     ot_names = np.array(codes.OUTCOME_TYPES, dtype=object)
     index_event = np.where(m_rel, "custody_release", ot_names[np.clip(a.ot[m_row], 0, None)])
+
     def dates(d):
         return pd.to_datetime(_EPOCH + d.astype("timedelta64[D]"))
 
@@ -366,14 +368,23 @@ def _status(as_of: pd.Timestamp, follow_up_end: pd.Timestamp, waiting_end: pd.Ti
     return f"provisional: waiting period runs to {waiting_end.date().isoformat()}"
 
 
+def _num(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+@lru_cache(maxsize=65536)
+def _proportion(count: int, denominator: int, level: float):
+    return _stats().proportion_estimate(count, denominator, level=level, multiplier=100)
+
+
 def _rates(size: int, reoffenders: int, reoffences: int, level: float) -> dict:
     if size <= 0:
         return {"rate": np.nan, "lower": np.nan, "upper": np.nan, "reoffences_per_reoffender": np.nan, "reoffences_per_child": np.nan}
-    est = _stats().proportion_estimate(int(reoffenders), int(size), level=level, multiplier=100)
+    est = _proportion(int(reoffenders), int(size), float(level))
     return {
-        "rate": float(est.value),
-        "lower": float(est.lower),
-        "upper": float(est.upper),
+        "rate": _num(est.value),
+        "lower": _num(est.lower),
+        "upper": _num(est.upper),
         "reoffences_per_reoffender": (reoffences / reoffenders) if reoffenders else np.nan,
         "reoffences_per_child": reoffences / size,
     }
@@ -422,11 +433,12 @@ def summarise_members(
     size = np.bincount(group, minlength=n_groups)
     reoffenders = np.bincount(group, weights=(reoff > 0).astype(float), minlength=n_groups).astype(np.int64)
     reoffences = np.bincount(group, weights=reoff.astype(float), minlength=n_groups).astype(np.int64)
+    windows = [follow_up_window(p.end) for p in periods]
     records = []
     for ai, area in enumerate(areas):
         for pi, period in enumerate(periods):
             g = ai * n_p + pi
-            fu_end, wait_end = period.follow_up_end, period.waiting_end
+            fu_end, wait_end = windows[pi]
             rec = {"area_id": area} if by_area else {}
             rec.update(
                 {
@@ -477,7 +489,7 @@ def reoffending_cohorts(
     periods = cohort_periods(extract, frequency, as_of, start_month, first_start, include_current)
     members = _members(extract, periods, as_of)
     table = summarise_members(
-        members, periods, as_of, by_area=by_area, areas=sorted(set(extract["area_id"])) if by_area else None, level=level
+        members, periods, as_of, by_area=by_area, areas=sorted(extract["area_id"].unique()) if by_area else None, level=level
     )
     table.attrs.update({"frequency": frequency, "data_kind": extract.attrs.get("data_kind", "")})
     return table

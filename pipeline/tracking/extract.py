@@ -13,16 +13,16 @@ import datetime as _dt
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..contracts import Outcome, Suite, ValidationReport, load_suite, validate_frame
-from ..errors import DataContractError, DataFileError
+from ..errors import DataFileError
 from ..loaders import LINE_COLUMN, read_raw_table
 from ..paths import contracts_dir
 from . import codes
 
 DATE_COLUMNS = ("offence_date", "outcome_date", "release_date")
+DATE_DTYPE = "datetime64[ns]"
 INT_COLUMNS = ("age_at_offence", "gravity_score")
 TEXT_COLUMNS = tuple(c for c in codes.COLUMNS if c not in DATE_COLUMNS + INT_COLUMNS)
 
@@ -205,7 +205,7 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
         if col in DATE_COLUMNS:
             if not pd.api.types.is_datetime64_any_dtype(values):
                 values = pd.to_datetime(values.where(values.astype(str).str.strip() != ""), format="%Y-%m-%d")
-            out[col] = values
+            out[col] = values.astype(DATE_DTYPE)
         elif col in INT_COLUMNS:
             if col == "age_at_offence" and values.isna().any() and "birth_month" in frame.columns:
                 values = values.astype(float).fillna(
@@ -224,7 +224,7 @@ def ensure_extract(extract: pd.DataFrame) -> pd.DataFrame:
     """``extract`` itself when it is already canonical, else its canonical form."""
     if (
         list(extract.columns) == list(codes.COLUMNS)
-        and all(pd.api.types.is_datetime64_any_dtype(extract[c]) for c in DATE_COLUMNS)
+        and all(extract[c].dtype == DATE_DTYPE for c in DATE_COLUMNS)
         and all(pd.api.types.is_integer_dtype(extract[c]) for c in INT_COLUMNS)
     ):
         return extract

@@ -1,0 +1,180 @@
+"""The Quarto back-end (used when a ``quarto`` executable is available, Quarto >= 1.4).
+
+render_document never renders the caller's notebook in place. It builds a private, single-file
+Quarto project in a staging folder:
+
+    <staging>/project/_quarto.yml        project type default: isolates the render from any
+                                          _quarto.yml above (e.g. the repository's website)
+    <staging>/project/_yjplan/...         copies of yjplan.css, yjplan.lua and the typst partials
+    <staging>/project/figures/...         copies of the images the document refers to
+    <staging>/project/<stem>.ipynb        the Quarto-ready copy of the executed notebook:
+                                          a raw YAML front-matter cell with the metadata, then
+                                          the document's markdown as markdown cells (see
+                                          notebook.quarto_notebook); nothing is re-executed
+
+and runs, with that folder as the working directory, once per format:
+
+    quarto render <stem>.ipynb --to html  --no-execute --output <stem>.html
+    quarto render <stem>.ipynb --to typst --no-execute --output <stem>.pdf
+
+The format options are those of the repository's _quarto.yml (kept in step by a test).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ._common import CSS_FILE, LUA_FILTER, TOC_DEPTH, TYPST_PARTIALS, RenderError
+from .notebook import join_markdown, markdown_chunks, quarto_notebook, referenced_files, write_notebook
+
+#: Our output format -> Quarto's format name.
+QUARTO_FORMAT = {"html": "html", "pdf": "typst"}
+OUTPUT_EXT = {"html": "html", "pdf": "pdf"}
+
+#: Seconds one `quarto render` may take.
+QUARTO_TIMEOUT = 900
+
+EXECUTE = {"enabled": False, "echo": False, "warning": False}
+
+CROSSREF = {
+    "fig-title": "Figure",
+    "tbl-title": "Table",
+    "title-delim": ":",
+    "fig-prefix": "Figure",
+    "tbl-prefix": "Table",
+    "sec-prefix": "Section",
+}
+
+HTML_OPTIONS = {
+    "embed-resources": True,
+    "toc": True,
+    "toc-depth": TOC_DEPTH,
+    "toc-title": "Contents",
+    "number-sections": True,
+    "fig-cap-location": "bottom",
+    "tbl-cap-location": "top",
+}
+
+TYPST_OPTIONS = {
+    "toc": True,
+    "toc-depth": TOC_DEPTH,
+    "toc-title": "Contents",
+    "number-sections": True,
+    "section-numbering": "1.1.1",
+    "papersize": "a4",
+    "fig-cap-location": "bottom",
+    "tbl-cap-location": "top",
+}
+
+#: Where the private project keeps its copies of the templates (a leading _ : not an input).
+ASSETS = "_yjplan"
+
+
+def find_quarto() -> str | None:
+    """Path of a usable ``quarto`` executable: $QUARTO_PATH (file or install folder), else PATH."""
+    env = os.environ.get("QUARTO_PATH", "").strip()
+    if env:
+        base = Path(env).expanduser()
+        names = ("quarto", "quarto.exe", "quarto.cmd")
+        candidates = [base] if base.is_file() else [base / sub / n for sub in ("", "bin") for n in names]
+        for candidate in candidates:
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate.resolve())
+    return shutil.which("quarto")
+
+
+@functools.lru_cache(maxsize=8)
+def quarto_version(quarto: str) -> str:
+    try:
+        proc = subprocess.run([quarto, "--version"], capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"could not run {quarto} --version: {exc}") from exc
+    if proc.returncode != 0:
+        raise RenderError(f"{quarto} --version failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.stdout.decode("utf-8", "replace").strip().splitlines()[0] if proc.stdout.strip() else "unknown"
+
+
+def project_config(assets: str = ASSETS) -> dict:
+    """The private project's _quarto.yml (paths relative to the project folder)."""
+    return {
+        "project": {"type": "default"},
+        "execute": dict(EXECUTE),
+        "filters": [f"{assets}/{LUA_FILTER.name}"],
+        "crossref": dict(CROSSREF),
+        "format": {
+            "html": {**HTML_OPTIONS, "css": [f"{assets}/{CSS_FILE.name}"]},
+            "typst": {**TYPST_OPTIONS, "template-partials": [f"{assets}/{p.name}" for p in TYPST_PARTIALS]},
+        },
+    }
+
+
+def render_argv(quarto: str, stem: str, fmt: str) -> list[str]:
+    """The command line for one format (run with the private project as working directory)."""
+    return [quarto, "render", f"{stem}.ipynb", "--to", QUARTO_FORMAT[fmt], "--no-execute",
+            "--output", f"{stem}.{OUTPUT_EXT[fmt]}"]
+
+
+def _dump_yaml(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+
+
+def _copy_resources(markdown: str, source_dir: Path, project: Path) -> None:
+    source_dir = source_dir.resolve()
+    for rel in referenced_files(markdown):
+        src = (source_dir / rel).resolve()
+        dest = (project / rel).resolve()
+        if project.resolve() not in dest.parents:
+            raise RenderError(f"{rel}: images must be inside the notebook's folder ({source_dir})")
+        if not src.is_file():
+            raise RenderError(f"the document refers to {rel}, which does not exist in {source_dir}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
+
+
+def prepare_project(nb: dict, source_dir: Path, project: Path, stem: str, metadata: dict,
+                    source: str = "notebook") -> Path:
+    """Write the private Quarto project; returns the path of the notebook to render."""
+    project.mkdir(parents=True, exist_ok=True)
+    ready = quarto_notebook(nb, metadata, source=source)
+    (project / "_quarto.yml").write_text(_dump_yaml(project_config()), encoding="utf-8")
+    assets = project / ASSETS
+    assets.mkdir(exist_ok=True)
+    for path in (CSS_FILE, LUA_FILTER, *TYPST_PARTIALS):
+        shutil.copy2(path, assets / path.name)
+    _copy_resources(join_markdown(markdown_chunks(nb)), source_dir, project)
+    return write_notebook(ready, project / f"{stem}.ipynb")
+
+
+def run_quarto(argv: list[str], cwd: Path) -> None:
+    env = dict(os.environ)
+    env.setdefault("QUARTO_LOG_LEVEL", "WARNING")
+    try:
+        proc = subprocess.run(argv, cwd=str(cwd), capture_output=True, timeout=QUARTO_TIMEOUT, env=env, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"quarto did not finish within {QUARTO_TIMEOUT}s: {' '.join(argv)}") from exc
+    except OSError as exc:
+        raise RenderError(f"could not run quarto ({argv[0]}): {exc}") from exc
+    if proc.returncode != 0:
+        out = (proc.stderr or b"").decode("utf-8", "replace").strip() or (proc.stdout or b"").decode("utf-8", "replace").strip()
+        tail = "\n".join(out.splitlines()[-25:])
+        raise RenderError(f"quarto render failed (exit {proc.returncode}): {' '.join(argv[1:])}\n{tail}")
+
+
+def render(nb: dict, notebook_path: Path, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,
+           quarto: str) -> dict[str, Path]:
+    project = staging / "project"
+    prepare_project(nb, notebook_path.parent, project, stem, metadata, source=str(notebook_path))
+    files: dict[str, Path] = {}
+    for fmt in formats:
+        run_quarto(render_argv(quarto, stem, fmt), cwd=project)
+        produced = project / f"{stem}.{OUTPUT_EXT[fmt]}"
+        if not produced.is_file():
+            raise RenderError(f"quarto reported success but wrote no {produced.name}")
+        files[fmt] = produced
+    return files

@@ -1,0 +1,471 @@
+"""Synthetic case-management extracts for demonstration and scale tests. NOT REAL DATA.
+
+No real record-level data is in the repository. ``generate_extract`` simulates the youth
+justice careers of the children of a fictional area, "Demoshire (synthetic)", and writes them
+in the documented extract format (``data_contracts/case_extract.md``). It is calibrated (at
+``scale=1.0``, ``population=60000``) to the aggregates Oxfordshire published for 2017/18
+(``shared/seeds/000_f1cbd793753f05a1.txt`` sections 6.1–6.2):
+
+* about 234 children with a substantive outcome (caution or conviction) in a year,
+* about 145 first-time entrants in a year (240 per 100,000 of a 10–17 population of 60,000),
+* 18% of offenders female (and a smaller share of offences), about 24% of offences committed
+  by children aged 14 and under,
+* offence mix violence 35%, criminal damage 13%, theft 11%, the rest spread over other groups,
+* a proven reoffending rate of about 37%,
+* about 167 court sentences a year of which about 9 custodial; about 12 remands to custody out
+  of 77 episodes of conditional bail or above.
+
+Every frame carries ``data_kind == "synthetic"`` in a column and in ``attrs``; every file
+written here has a name ending ``_synthetic``. Renderers show ``SYNTHETIC_TITLE_SUFFIX``,
+``SYNTHETIC_WATERMARK`` and ``SYNTHETIC_FOOTER`` on anything built from it.
+
+The simulation is a simple career model run for all children at once (numpy, one loop step per
+outcome occasion, never per row): children enter at a steady rate with a first offence; each
+occasion is dealt with by a community resolution, caution, conditional caution or court; after
+each proven outcome (or release from custody) the child offends again with a probability that
+depends on their risk, sex and history, until they stop, turn 18 or the extract ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .tracking import codes
+
+DEMO_AREA_ID = "demoshire"
+DEMO_AREA_NAME = "Demoshire (synthetic)"
+DEMO_FILE_NAME = "demoshire_case_extract_synthetic.csv"
+SYNTHETIC_TITLE_SUFFIX = " (synthetic)"
+SYNTHETIC_WATERMARK = "SYNTHETIC DATA — NOT REAL CHILDREN"
+SYNTHETIC_FOOTER = (
+    "Built from a synthetic case-management extract generated for a fictional area (Demoshire). "
+    "It describes no real child and must not be read as the performance of any real service."
+)
+DATA_KIND = "synthetic"
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+# --------------------------------------------------------------------------- calibration
+FTE_PER_YEAR = 145.0
+COMMUNITY_ONLY_PER_YEAR = 210.0
+PRIOR_CR_SHARE = 0.35
+FEMALE_SHARE = 0.22
+BURN_IN_DAYS = 730  # careers start up to two years before the extract does, so it opens in a steady state
+FIRST_AGE_WEIGHTS = np.array([1.5, 2.5, 5, 8, 13, 20, 25.5, 24.5])  # ages 10..17 at first offence
+ETHNICITY_WEIGHTS = {"white": 0.77, "mixed": 0.085, "asian": 0.06, "black": 0.05, "other": 0.01, "unknown": 0.025}
+OFFENCE_MIX = {
+    "violence_against_the_person": 0.35,
+    "criminal_damage": 0.13,
+    "theft_and_handling": 0.11,
+    "drugs": 0.09,
+    "public_order": 0.08,
+    "motoring": 0.06,
+    "burglary": 0.04,
+    "breach": 0.04,
+    "robbery": 0.03,
+    "vehicle_theft": 0.025,
+    "sexual_offences": 0.015,
+    "fraud_and_forgery": 0.01,
+    "other": 0.04,
+}
+FEMALE_OFFENCE_MIX = {**OFFENCE_MIX, "violence_against_the_person": 0.40, "theft_and_handling": 0.17, "burglary": 0.02,
+                      "motoring": 0.02, "robbery": 0.015, "vehicle_theft": 0.01, "sexual_offences": 0.0}
+CR_OFFENCE_MIX = {"violence_against_the_person": 0.30, "theft_and_handling": 0.25, "criminal_damage": 0.20,
+                  "drugs": 0.15, "public_order": 0.10}
+GRAVITY = {  # (most common score, spread)
+    "violence_against_the_person": (3, 1), "robbery": (6, 1), "sexual_offences": (5, 2), "burglary": (4, 1),
+    "theft_and_handling": (2, 1), "vehicle_theft": (3, 1), "criminal_damage": (2, 1), "drugs": (2, 1),
+    "public_order": (2, 1), "motoring": (3, 1), "breach": (3, 1), "fraud_and_forgery": (3, 1), "other": (2, 1),
+}
+OUTCOME_BY_OCCASION = [  # P(youth caution, conditional caution, court) for the 1st, 2nd, 3rd+ proven occasion
+    (0.40, 0.19, 0.41),
+    (0.12, 0.24, 0.64),
+    (0.02, 0.08, 0.90),
+]
+FIRST_COURT = {"referral_order": 0.58, "youth_rehabilitation_order": 0.08, "fine": 0.08, "conditional_discharge": 0.12,
+               "absolute_discharge": 0.03, "reparation_order": 0.04, "other_court": 0.07}
+LATER_COURT = {"youth_rehabilitation_order": 0.40, "referral_order": 0.16, "fine": 0.11, "conditional_discharge": 0.12,
+               "absolute_discharge": 0.02, "reparation_order": 0.05, "other_court": 0.14}
+REMAND_WEIGHTS = {"none": 0.22, "unconditional_bail": 0.34, "conditional_bail": 0.32, "bail_supervision_support": 0.04,
+                  "remand_local_authority": 0.03, "remand_youth_detention": 0.05}
+RISK_BETA = {"male": (3.8, 1.7), "female": (1.5, 3.5)}
+RISK_GROWTH = 0.22  # each further occasion raises the chance of another by this share
+RISK_CAP = 0.9
+GAP_SHAPE, GAP_SCALE = 1.1, 120.0  # days from an outcome (or release) to the next offence
+LONG_GAP_SHARE, LONG_GAP_SHAPE, LONG_GAP_SCALE = 0.5, 2.0, 260.0  # some return only after a year or more
+DTO_MONTHS = np.array([4, 6, 8, 10, 12, 18, 24])
+DTO_WEIGHTS = np.array([0.25, 0.2, 0.15, 0.1, 0.15, 0.1, 0.05])
+
+
+def _pick(rng: np.random.Generator, weights: dict, size: int) -> np.ndarray:
+    names = np.array(list(weights), dtype=object)
+    p = np.array(list(weights.values()), dtype=float)
+    return names[rng.choice(len(names), size=size, p=p / p.sum())]
+
+
+def _day(value) -> int:
+    return int((np.datetime64(pd.Timestamp(value).date(), "D") - _EPOCH).astype(np.int64))
+
+
+def _ymd(days: np.ndarray):
+    d = _EPOCH + np.asarray(days, dtype=np.int64).astype("timedelta64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    dd = (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    return y, m, dd
+
+
+def _age(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
+    by, bm, bd = _ymd(birth)
+    y, m, d = _ymd(day)
+    return y - by - ((m < bm) | ((m == bm) & (d < bd))).astype(np.int64)
+
+
+def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Calendar months added to day numbers (day clipped to the month's last day)."""
+    y, m, d = _ymd(days)
+    total = (y - 1970) * 12 + (m - 1) + np.asarray(months, dtype=np.int64)
+    first = np.array(total, dtype="datetime64[M]").astype("datetime64[D]")
+    nxt = np.array(total + 1, dtype="datetime64[M]").astype("datetime64[D]")
+    length = (nxt - first).astype(np.int64)
+    return (first - _EPOCH).astype(np.int64) + np.minimum(d, length) - 1
+
+
+def _ids(rng: np.random.Generator, n: int, prefix: str) -> np.ndarray:
+    alphabet = np.array(list("23456789ABCDEFGHJKLMNPQRSTUVWXYZ"))
+    numbers = rng.choice(32**7, size=n, replace=False)
+    chars = alphabet[(numbers[:, None] // (32 ** np.arange(6, -1, -1))) % 32]
+    return np.array([prefix + "".join(row) for row in chars], dtype=object)
+
+
+def generate_extract(
+    seed: int = 20181,
+    area_id: str = DEMO_AREA_ID,
+    start: str = "2015-04-01",
+    end: str = "2019-03-31",
+    population: float = 60000,
+    scale: float = 1.0,
+    *,
+    area_name: str | None = None,
+    id_prefix: str | None = None,
+) -> pd.DataFrame:
+    """A synthetic extract for a fictional area, in the documented format, sorted by outcome date.
+
+    ``scale`` multiplies the number of children (1.0 gives a Demoshire-sized service);
+    ``population`` is recorded in ``attrs`` for rates. The same arguments give the same frame.
+    """
+    rng = np.random.default_rng(seed)
+    d0, d1 = _day(start), _day(end)
+    years = (d1 - d0 + 1) / 365.25
+    prefix = id_prefix if id_prefix is not None else (area_id[:4].upper() + "-")
+
+    # ---- children who reach a caution or conviction
+    n = int(rng.poisson(FTE_PER_YEAR * scale * (years + BURN_IN_DAYS / 365.25)))
+    sex = np.where(rng.random(n) < FEMALE_SHARE, "female", "male").astype(object)
+    female = sex == "female"
+    first_offence = rng.integers(d0 - BURN_IN_DAYS, d1 + 1, size=n)
+    first_age = 10 + rng.choice(8, size=n, p=FIRST_AGE_WEIGHTS / FIRST_AGE_WEIGHTS.sum())
+    birth = first_offence - (first_age * 365.25).astype(np.int64) - rng.integers(0, 365, size=n)
+    birth = np.minimum(birth, first_offence - np.round(first_age * 365.25).astype(np.int64))
+    ethnicity = _pick(rng, ETHNICITY_WEIGHTS, n)
+    a_m, b_m = RISK_BETA["male"]
+    a_f, b_f = RISK_BETA["female"]
+    risk = np.where(female, rng.beta(a_f, b_f, n), rng.beta(a_m, b_m, n))
+    eighteen = _add_months(birth, np.full(n, 18 * 12))
+
+    # number of proven occasions in each career: after each one the child offends again with
+    # a probability that grows with their history (the walk below stops careers at 18 or at `end`)
+    occasions = np.ones(n, dtype=np.int64)
+    going = np.arange(n)
+    k = 0
+    while going.size and k < 60:
+        p = np.minimum(RISK_CAP, risk[going] * (1 + RISK_GROWTH * k))
+        going = going[rng.random(going.size) < p]
+        occasions[going] += 1
+        k += 1
+    occ_child = np.repeat(np.arange(n), occasions)
+    starts = np.flatnonzero(np.r_[True, occ_child[1:] != occ_child[:-1]]) if n else np.array([], dtype=np.int64)
+    lengths = np.diff(np.r_[starts, occ_child.size])
+    occ_k = np.arange(occ_child.size) - np.repeat(starts, lengths)
+    m = occ_child.size
+
+    # proven outcome type by occasion number (first few occasions may be dealt with out of court)
+    table = np.array(OUTCOME_BY_OCCASION)[np.minimum(occ_k, 2)]
+    u = rng.random(m)
+    outcome_type = np.where(
+        u < table[:, 0], codes.YOUTH_CAUTION, np.where(u < table[:, 0] + table[:, 1], codes.YOUTH_CONDITIONAL_CAUTION, codes.COURT_DISPOSAL)
+    ).astype(object)
+    court = outcome_type == codes.COURT_DISPOSAL
+    # number of offences dealt with together
+    n_off = 1 + rng.poisson(np.where(court, 0.75, 0.25) * np.where(female[occ_child], 0.5, 1.0))
+    # main offence category decides gravity, which can push an out-of-court case to court
+    main_cat = np.where(female[occ_child], _pick(rng, FEMALE_OFFENCE_MIX, m), _pick(rng, OFFENCE_MIX, m))
+    g_mode = np.array([GRAVITY[c][0] for c in main_cat])
+    g_spread = np.array([GRAVITY[c][1] for c in main_cat])
+    main_grav = np.clip(g_mode + rng.integers(-1, 2, size=m) * (rng.random(m) < 0.4) * g_spread, 1, 8)
+    to_court = (main_grav >= 5) & ~court & (rng.random(m) < 0.7)
+    outcome_type[to_court] = codes.COURT_DISPOSAL
+    court = outcome_type == codes.COURT_DISPOSAL
+    court_so_far = np.cumsum(court)
+    court_within = court_so_far - np.repeat((court_so_far - court)[starts], lengths)
+    first_court = court & (court_within == 1)
+    # custody
+    p_custody = np.where(court, 0.02 + 0.025 * np.minimum(occ_k, 5) + 0.15 * (main_grav >= 6), 0.0)
+    custodial = court & (rng.random(m) < p_custody)
+    disposal = np.full(m, "", dtype=object)
+    disposal[court & first_court] = _pick(rng, FIRST_COURT, int((court & first_court).sum()))
+    disposal[court & ~first_court] = _pick(rng, LATER_COURT, int((court & ~first_court).sum()))
+    long_term = custodial & (main_grav >= 7) & (rng.random(m) < 0.6)
+    disposal[custodial] = "detention_and_training_order"
+    disposal[long_term] = "long_term_detention"
+    custody_months = np.where(
+        long_term, rng.integers(12, 37, size=m), DTO_MONTHS[rng.choice(len(DTO_MONTHS), size=m, p=DTO_WEIGHTS)] // 2
+    )
+    # remand status of court cases
+    remand = np.full(m, "", dtype=object)
+    remand[court] = _pick(rng, REMAND_WEIGHTS, int(court.sum()))
+    remand[custodial & (rng.random(m) < 0.45)] = "remand_youth_detention"
+    # outcome lags (days from offence to outcome)
+    lag = np.where(
+        court,
+        25 + rng.gamma(2.5, 36, m),
+        np.where(outcome_type == codes.YOUTH_CONDITIONAL_CAUTION, 18 + rng.gamma(2.0, 22, m), 12 + rng.gamma(2.0, 16, m)),
+    ).astype(np.int64)
+    gap = np.where(
+        rng.random(m) < LONG_GAP_SHARE, rng.gamma(LONG_GAP_SHAPE, LONG_GAP_SCALE, m), rng.gamma(GAP_SHAPE, GAP_SCALE, m)
+    ).astype(np.int64) + 1
+
+    # walk each child's occasions in order to fix dates (vectorised over children, one step per occasion)
+    offence_day = np.zeros(m, dtype=np.int64)
+    outcome_day = np.zeros(m, dtype=np.int64)
+    release_day = np.full(m, -1, dtype=np.int64)
+    free_from = np.zeros(n, dtype=np.int64)  # day the child is next at liberty: outcome or release
+    for step in range(int(occ_k.max()) + 1 if m else 0):
+        idx = np.flatnonzero(occ_k == step)
+        c = occ_child[idx]
+        offence_day[idx] = first_offence[c] if step == 0 else free_from[c] + gap[idx]
+        outcome_day[idx] = offence_day[idx] + lag[idx]
+        rel = _add_months(outcome_day[idx], custody_months[idx])
+        release_day[idx] = np.where(custodial[idx], rel, -1)
+        free_from[c] = np.where(custodial[idx], rel, outcome_day[idx])
+    # offence dates rise along a career, so these cut each career at 18 or at the end of the extract
+    keep = (offence_day <= d1) & (offence_day < eighteen[occ_child]) & (outcome_day <= d1) & (outcome_day >= d0)
+    # ---- expand occasions into offence rows
+    occ = np.flatnonzero(keep)
+    reps = n_off[occ]
+    row_occ = np.repeat(occ, reps)
+    first_of_occ = np.r_[True, row_occ[1:] != row_occ[:-1]]
+    cat = np.where(female[occ_child[row_occ]], _pick(rng, FEMALE_OFFENCE_MIX, row_occ.size), _pick(rng, OFFENCE_MIX, row_occ.size))
+    cat[first_of_occ] = main_cat[row_occ[first_of_occ]]
+    g_mode = np.array([GRAVITY[c][0] for c in cat])
+    g_spread = np.array([GRAVITY[c][1] for c in cat])
+    grav = np.clip(g_mode + rng.integers(-1, 2, size=row_occ.size) * g_spread * (rng.random(row_occ.size) < 0.4), 1, 8)
+    grav[first_of_occ] = main_grav[row_occ[first_of_occ]]
+    rc = occ_child[row_occ]
+    off = offence_day[row_occ] + np.where(first_of_occ, 0, rng.integers(0, 15, size=row_occ.size))
+    off = np.minimum(off, np.minimum(outcome_day[row_occ], eighteen[rc] - 1))
+    proven = pd.DataFrame(
+        {
+            "child": rc,
+            "offence": off,
+            "outcome": outcome_day[row_occ],
+            "outcome_type": outcome_type[row_occ],
+            "disposal": disposal[row_occ],
+            "release": np.where(release_day[row_occ] <= d1, release_day[row_occ], -1),
+            "category": cat,
+            "gravity": grav,
+            "remand": remand[row_occ],
+        }
+    )
+
+    # ---- community resolutions: before some careers, and children who get no further
+    prior = rng.random(n) < PRIOR_CR_SHARE
+    cr_day = first_offence - rng.integers(30, 300, size=n)
+    prior &= (cr_day >= d0) & (_age(birth, cr_day) >= 10)
+    n_only = int(rng.poisson(COMMUNITY_ONLY_PER_YEAR * scale * years))
+    only_sex = np.where(rng.random(n_only) < 0.28, "female", "male").astype(object)
+    only_off = rng.integers(d0, d1 + 1, size=n_only)
+    only_age = 10 + rng.choice(8, size=n_only, p=np.array([3, 5, 9, 13, 17, 19, 18, 16]) / 100)
+    only_birth = only_off - np.round(only_age * 365.25).astype(np.int64) - rng.integers(0, 365, size=n_only)
+    only_eth = _pick(rng, ETHNICITY_WEIGHTS, n_only)
+    # children: proven careers first, then community-only
+    all_sex = np.concatenate([sex, only_sex])
+    all_birth = np.concatenate([birth, only_birth])
+    all_eth = np.concatenate([ethnicity, only_eth])
+    cr_child = np.concatenate([np.flatnonzero(prior), n + np.arange(n_only)])
+    cr_off = np.concatenate([cr_day[prior], only_off])
+    cr_lag = 5 + rng.gamma(2.0, 8, cr_child.size).astype(np.int64)
+    second = rng.random(cr_child.size) < 0.12
+    cr_child = np.concatenate([cr_child, cr_child[second]])
+    cr_off = np.concatenate([cr_off, cr_off[second] + rng.integers(60, 300, size=int(second.sum()))])
+    cr_lag = np.concatenate([cr_lag, 5 + rng.gamma(2.0, 8, int(second.sum())).astype(np.int64)])
+    cr_cat = _pick(rng, CR_OFFENCE_MIX, cr_child.size)
+    cr = pd.DataFrame(
+        {
+            "child": cr_child,
+            "offence": cr_off,
+            "outcome": cr_off + cr_lag,
+            "outcome_type": codes.COMMUNITY_RESOLUTION,
+            "disposal": "",
+            "release": -1,
+            "category": cr_cat,
+            "gravity": np.clip(np.array([GRAVITY[c][0] for c in cr_cat]) - (rng.random(cr_child.size) < 0.5), 1, 3),
+            "remand": "",
+        }
+    )
+    rows = pd.concat([proven, cr], ignore_index=True)
+    # two offences of one kind on one day dealt with together are legitimate, but the demo should raise no
+    # double-entry warning: move such repeats a day earlier each
+    key = ["child", "offence", "outcome", "outcome_type", "disposal", "category", "gravity"]
+    for _ in range(5):
+        repeat = rows.groupby(key, sort=False).cumcount().to_numpy()
+        if not repeat.any():
+            break
+        rows["offence"] = rows["offence"].to_numpy() - repeat
+    age = _age(all_birth[rows["child"].to_numpy()], rows["offence"].to_numpy())
+    rows = rows[
+        (rows["outcome"] <= d1) & (rows["outcome"] >= d0) & (age >= codes.MIN_AGE) & (age <= codes.MAX_AGE)
+    ].copy()
+    rows["age"] = _age(all_birth[rows["child"].to_numpy()], rows["offence"].to_numpy())
+    return _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name)
+
+
+def _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name):
+    n_children = all_sex.size
+    ids = _ids(rng, n_children, prefix)
+    child = rows["child"].to_numpy()
+    by, bm, _ = _ymd(all_birth)
+    birth_month = np.array([f"{y:04d}-{mm:02d}" for y, mm in zip(by, bm)], dtype=object)
+    rows = rows.assign(child_id=ids[child])
+    rows = rows.sort_values(["outcome", "child_id", "offence", "category"], kind="mergesort").reset_index(drop=True)
+    child = rows["child"].to_numpy()
+
+    def dates(d, missing=None):
+        d = np.asarray(d, dtype=np.int64)
+        values = (_EPOCH + d.astype("timedelta64[D]")).astype("datetime64[ns]")
+        if missing is not None:
+            values[missing] = np.datetime64("NaT")
+        return pd.to_datetime(values)
+
+    n = len(rows)
+    width = max(7, len(str(n)))
+    frame = pd.DataFrame(
+        {
+            "record_id": [f"{prefix}R{i:0{width}d}" for i in range(1, n + 1)],
+            "area_id": area_id,
+            "child_id": rows["child_id"].to_numpy(),
+            "sex": all_sex[child],
+            "age_at_offence": rows["age"].to_numpy(dtype=np.int64),
+            "birth_month": birth_month[child],
+            "ethnicity": all_eth[child],
+            "offence_date": dates(rows["offence"]),
+            "outcome_date": dates(rows["outcome"]),
+            "outcome_type": rows["outcome_type"].to_numpy(),
+            "disposal": rows["disposal"].to_numpy(),
+            "release_date": dates(np.maximum(rows["release"].to_numpy(), 0), missing=rows["release"].to_numpy() < 0),
+            "offence_category": rows["category"].to_numpy(),
+            "gravity_score": rows["gravity"].to_numpy(dtype=np.int64),
+            "remand_status": rows["remand"].to_numpy(),
+            "data_kind": DATA_KIND,
+        }
+    )
+    for col in ("record_id", "area_id", "child_id", "sex", "birth_month", "ethnicity", "outcome_type", "disposal",
+                "offence_category", "remand_status", "data_kind"):
+        frame[col] = frame[col].astype(str)
+    frame.attrs.update(
+        {
+            "data_kind": DATA_KIND,
+            "area_id": area_id,
+            "area_name": area_name or (DEMO_AREA_NAME if area_id == DEMO_AREA_ID else f"{area_id} (synthetic)"),
+            "population": float(population),
+            "scale": float(scale),
+            "seed": seed,
+            "start": str(start),
+            "end": str(end),
+            "watermark": SYNTHETIC_WATERMARK,
+        }
+    )
+    return frame
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    """The extract as CSV text in the documented format (ISO dates, blanks for missing)."""
+    out = frame.copy()
+    for col in ("offence_date", "outcome_date", "release_date"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def synthetic_path(path: str | Path) -> Path:
+    """``path`` with ``_synthetic`` at the end of its stem (added when missing); a folder gets the demo file name."""
+    path = Path(path)
+    if path.is_dir() or not path.suffix:
+        return path / DEMO_FILE_NAME
+    if path.stem.endswith("_synthetic"):
+        return path
+    return path.with_name(f"{path.stem}_synthetic{path.suffix}")
+
+
+def write_demo_extract(path: str | Path, **kwargs) -> Path:
+    """Write the Demoshire demonstration extract as CSV; the same bytes every time. Returns the path written.
+
+    The file name always ends ``_synthetic`` (added when ``path`` lacks it). Keyword arguments
+    go to ``generate_extract`` (defaults: Demoshire, April 2015 to March 2019, seed 20181).
+    """
+    target = synthetic_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame = generate_extract(**kwargs)
+    with open(target, "w", encoding="utf-8", newline="") as fh:
+        fh.write(to_csv_text(frame))
+    return target
+
+
+def rows_per_unit_scale(seed: int = 7, start: str = "2015-04-01", end: str = "2019-03-31") -> float:
+    """Average extract rows generated per unit of ``scale`` over the period (measured, not assumed)."""
+    frame = generate_extract(seed=seed, area_id="calibration", start=start, end=end, scale=4.0)
+    return len(frame) / 4.0
+
+
+def generate_many(
+    n_areas: int = 150,
+    rows_target: int = 1_000_000,
+    seed: int = 2024,
+    start: str = "2015-04-01",
+    end: str = "2019-03-31",
+) -> Iterator[pd.DataFrame]:
+    """Synthetic extracts for ``n_areas`` fictional areas with ``rows_target`` rows or more in all.
+
+    Areas are ``synthetic-area-001`` … with sizes that vary (a log-normal spread around the
+    mean); each frame's ``attrs['population']`` keeps the FTE rate near Demoshire's. Yields one
+    frame per area so callers can stream them; ``pd.concat(generate_many(...))`` gives one
+    extract. Deterministic for a given seed.
+    """
+    if n_areas < 1:
+        raise ValueError("n_areas must be at least 1")
+    per_unit = rows_per_unit_scale(start=start, end=end)
+    rng = np.random.default_rng(seed)
+    weights = rng.lognormal(0.0, 0.5, n_areas)
+    seeds = np.random.SeedSequence(seed).spawn(n_areas)
+    produced = 0
+    for i in range(n_areas):
+        remaining_weight = weights[i:].sum()
+        wanted = max(rows_target - produced, 0) * weights[i] / remaining_weight
+        margin = 1.05 if i == n_areas - 1 else 1.03
+        scale = max(wanted * margin / per_unit, 0.01)
+        area_id = f"synthetic-area-{i + 1:03d}"
+        frame = generate_extract(
+            seed=int(seeds[i].generate_state(1)[0]),
+            area_id=area_id,
+            start=start,
+            end=end,
+            population=round(60000 * scale),
+            scale=scale,
+            area_name=f"Synthetic area {i + 1:03d} (synthetic)",
+            id_prefix=f"S{i + 1:03d}-",
+        )
+        produced += len(frame)
+        yield frame
