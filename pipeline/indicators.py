@@ -91,6 +91,7 @@ class IndicatorPeriod:
     source: str
     note: str = ""
     published_unit: str = ""
+    previous_value: float | None = None
 
     @property
     def small_numbers(self) -> bool:
@@ -290,6 +291,7 @@ def area_indicators(
                     source=_source(row),
                     note=row.get("note") or "",
                     published_unit=row.get("published_unit") or "",
+                    previous_value=float(previous[1]["value"]) if previous else None,
                 )
             )
     order = {k: i for i, k in enumerate(defs)}

@@ -38,11 +38,28 @@ def polarity_phrase(defn: Definition) -> str:
 
 
 def change_amount(change: stats.Change, defn: Definition) -> str:
-    """'1.5 percentage points', '55 per 100,000', '2 custodial sentences'."""
+    """'1.5 percentage points', '55 per 100,000', '0.05 per 1,000'."""
     amount = abs(change.absolute)
     if defn.unit == "%":
-        return f"{fmt_number(round(amount, 2))} percentage points"
-    return f"{fmt_number(round(amount, 2))} {change.unit or defn.unit}"
+        return f"{fmt_number(round(amount, 1))} percentage points"
+    digits = 0 if defn.multiplier >= 100000 else 2
+    return f"{fmt_number(round(amount, digits))} {change.unit or defn.unit}"
+
+
+def sentence_name(defn: Definition) -> str:
+    """The indicator's short name as it reads inside a sentence ('reoffending rate', 'FTE rate')."""
+    name = defn.short_name
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() else name[:1].lower() + name[1:]
+
+
+def _without_prefix(reason: str | None, *prefixes: str) -> str:
+    """A reason without a leading 'not tested:' so sentences do not repeat themselves."""
+    text = (reason or "").strip()
+    for prefix in prefixes:
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):].lstrip(" :—-")
+    return text
 
 
 def describe_change(ip: IndicatorPeriod) -> str:
@@ -52,20 +69,25 @@ def describe_change(ip: IndicatorPeriod) -> str:
     if ch is None:
         return f"No change is reported: {ip.change_note}."
     verb = {"increase": "rose", "decrease": "fell", "no change": "was unchanged"}[ch.direction]
-    name = defn.short_name
+    name = sentence_name(defn)
+    current = ip.value
+    previous = ip.previous_value if ip.previous_value is not None else ch.previous
     if ch.direction == "no change":
-        sentence = f"The {name} was unchanged at {fmt_value(ch.current, defn)} ({ip.previous_period_label} to {ip.period_label})."
+        sentence = f"The {name} was unchanged at {fmt_value(current, defn)} ({ip.previous_period_label} to {ip.period_label})."
     else:
         sentence = (
-            f"The {name} {verb} from {fmt_value(ch.previous, defn)} ({ip.previous_period_label}) to "
-            f"{fmt_value(ch.current, defn)} ({ip.period_label}): "
+            f"The {name} {verb} from {fmt_value(previous, defn)} ({ip.previous_period_label}) to "
+            f"{fmt_value(current, defn)} ({ip.period_label}): "
             f"{'an improvement' if ch.assessment == 'improvement' else 'a deterioration'} of {change_amount(ch, defn)}"
         )
+        if ch.significant is not None and ip.numerator is not None and ip.denominator is not None:
+            sentence += " on the counts"
         if ch.relative is not None:
             sentence += f" ({ch.relative * 100:+.1f}% relative change)"
         sentence += f", since {polarity_phrase(defn)}."
     if ch.significant is None:
-        sentence += f" Whether this is a real change was not tested: {ip.change_note or ch.note or 'counts not published'}."
+        why = _without_prefix(ip.change_note or ch.note or "counts not published", "significance not tested", "not tested")
+        sentence += f" Whether this is a real change was not tested: {why}."
     elif ch.significant:
         sentence += f" The change is statistically significant ({ch.test}, p = {_p(ch.p_value)})."
     else:
@@ -97,7 +119,7 @@ def describe_benchmark(ip: IndicatorPeriod, b) -> str:
     area_value = fmt_value(ip.value, defn)
     bench_value = fmt_value(b.value, defn)
     if c.result == "not tested":
-        return f"Against {b.label} ({bench_value}, {b.period_label}): not tested — {c.reason}."
+        return f"Against {b.label} ({bench_value}, {b.period_label}): not tested — {_without_prefix(c.reason, 'not tested')}."
     if c.result == "similar":
         return (
             f"{area_value} is statistically similar to {b.label} ({bench_value}): the {b.label} value lies inside the "

@@ -30,6 +30,20 @@ SEED_TITLES = {
     "003_d2a9845bdf0a587e.txt": "HM Inspectorate of Probation press release on the Oxfordshire inspection (May 2020)",
     "004_c759a724d34c8651.txt": "Warwickshire Youth Justice Service Strategic Plan 2018/19 (with its cabinet report)",
 }
+SEED_SHORT = {
+    "000_f1cbd793753f05a1.txt": "Oxfordshire plan",
+    "001_180bddaeaa683fd4.txt": "Inspection report",
+    "002_4b24d57fc4b0d66d.txt": "Buckinghamshire plan",
+    "003_d2a9845bdf0a587e.txt": "Inspection press release",
+    "004_c759a724d34c8651.txt": "Warwickshire plan",
+}
+
+
+def short_source(text: str) -> str:
+    """'000_f1cb….txt, 6.2 c. Reducing custody' -> 'Oxfordshire plan, 6.2 c. Reducing custody' (Sources lists the files)."""
+    for doc, short in SEED_SHORT.items():
+        text = text.replace(doc, short)
+    return text
 
 
 # --------------------------------------------------------------------------- plan object
@@ -355,7 +369,7 @@ def staffing(plan: Plan) -> str:
         frame = frame.drop(columns=["Vacant"])
     basis = s["count_basis"].dropna().iloc[0] if s["count_basis"].notna().any() else "as published"
     total_staff = totals["count"].sum()
-    out.append(f"The plan lists {fmt_number(total_staff)} staff across {len(totals)} roles ({basis}).\n")
+    out.append(f"The plan lists {fmt_number(total_staff)} staff across {len(totals)} roles (counted as: {basis}).\n")
     out.append(md_table(frame, f"Staffing by role, gender and ethnicity as published, {plan.area_name}", "tbl-staffing"))
     out.append(_figure(plan, charts.staffing_chart(totals, _fig_path(plan, "fig-staffing"), plan.area_name)))
     note = _content(plan, "staffing_note")
@@ -393,12 +407,12 @@ def performance(plan: Plan) -> str:
         for ip in periods:
             rows.append({
                 "Comparator": plan.area_name, "Period": ip.period_label, "Value": fmt_value(ip.value, defn),
-                "95% interval": interval_text(ip.estimate, defn), "Result": "—", "Source": ip.source,
+                "95% interval": interval_text(ip.estimate, defn), "Result": "—", "Source": short_source(ip.source),
             })
             for b in ip.benchmarks:
                 rows.append({
                     "Comparator": b.label, "Period": b.period_label, "Value": fmt_value(b.value, defn), "95% interval": "",
-                    "Result": narrative.result_span(b.comparison.result), "Source": b.source,
+                    "Result": narrative.result_span(b.comparison.result), "Source": short_source(b.source),
                 })
         out.append(md_table(pd.DataFrame(rows), f"{defn.name}: {plan.area_name} and comparators", f"tbl-{indicator_id.replace('_', '-')}"))
         sentences = [narrative.describe_benchmark(latest, b) for b in latest.benchmarks]
@@ -468,11 +482,13 @@ def measures_table(frame: pd.DataFrame, caption: str, table_id: str) -> str:
             "Value": _measure_value(r),
             "Base": fmt_number(r["denominator"]) if not pd.isna(r.get("denominator")) else "",
             "Period": r["period_label"],
-            "Source": f"{r['source_document']}, {r['source_section']}" + (" (derived)" if r.get("value_status") == "derived" else ""),
+            "Source": short_source(f"{r['source_document']}, {r['source_section']}") + (" (derived)" if r.get("value_status") == "derived" else ""),
         })
     table = pd.DataFrame(rows)
     if not table["Base"].astype(bool).any():
         table = table.drop(columns=["Base"])
+    if table["Period"].nunique() == 1 and str(table["Period"].iloc[0]) in caption:
+        table = table.drop(columns=["Period"])
     return md_table(table, caption, table_id)
 
 
@@ -626,9 +642,114 @@ def sources(plan: Plan) -> str:
     for doc in sorted(docs):
         title = SEED_TITLES.get(doc, doc)
         secs = "; ".join(sorted(docs[doc]))
-        out.append(f"- **{title}** (`{doc}`): {secs}.")
+        short = f" — cited in tables as *{SEED_SHORT[doc]}*" if doc in SEED_SHORT else ""
+        out.append(f"- **{title}** (`{doc}`{short}): {secs}.")
     out.append(
         "\nFigures are reproduced as published. Derived figures are labelled where they appear. Names of staff and officials "
         "in the source documents are deliberately not reproduced."
     )
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- local tracking
+
+_TRACKING_COLUMNS = {
+    "period_start": "From", "period_end": "To", "first_time_entrants": "First-time entrants", "population": "Population 10–17",
+    "rate_per_100000": "Rate per 100,000", "lower": "Lower 95%", "upper": "Upper 95%", "cohort": "Cohort", "status": "Status",
+    "cohort_size": "Children in cohort", "reoffenders": "Reoffenders", "not_reoffended": "Did not reoffend",
+    "rate": "Reoffending rate (%)", "reoffences": "Reoffences", "reoffences_per_reoffender": "Reoffences per reoffender",
+    "reoffences_per_child": "Reoffences per child", "previous_cohort": "Previous cohort", "previous_rate": "Previous rate (%)",
+    "change_pp": "Change (pp)", "p_value": "p", "test": "Test", "significant": "Significant", "assessment": "Assessment",
+    "group": "Group", "measure": "Measure", "count": "Count", "denominator": "Out of", "share": "Share (%)",
+    "share_lower": "Lower 95%", "share_upper": "Upper 95%", "rate_per_1000": "Rate per 1,000",
+}
+
+
+def _tracking_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value == int(value) and abs(value) >= 1000 else f"{value:g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def tracking_table(table: pd.DataFrame, table_id: str, drop: tuple[str, ...] = ()) -> str:
+    """A disclosure-controlled tracking table (from ``publication_tables``) as a captioned table with its footnotes."""
+    if table is None or table.empty:
+        return ""
+    shown = table.drop(columns=[c for c in drop if c in table.columns])
+    if "provisional" in shown.columns:
+        shown = shown.drop(columns=["provisional"])
+    shown = pd.DataFrame({_TRACKING_COLUMNS.get(c, c): [_tracking_cell(v) for v in shown[c].astype(object)] for c in shown.columns})
+    numeric = [c not in ("Cohort", "Status", "Group", "Measure", "Previous cohort", "Test", "Assessment", "From", "To", "Significant") for c in shown.columns]
+    out = md_table(shown, table.attrs.get("title", ""), table_id, align="".join("r" if n else "l" for n in numeric))
+    notes = [n for n in table.attrs.get("footnotes", []) if not n.startswith("SYNTHETIC")]
+    if notes:
+        out += "\n" + "\n".join(f"[{n}]{{.footnote-line}}\n" for n in notes)
+    return out
+
+
+def local_tracking(plan: Plan) -> str:
+    """The "Local tracking" section: indicators computed from a case-management extract, disclosure-controlled.
+
+    Empty when the build was given no extract. The live tracker (pseudonymous ids) is never shown.
+    """
+    t = plan.tracking
+    if not t:
+        return ""
+    tables = t["tables"]
+    out = [_section("Local tracking from case records", "sec-tracking")]
+    if t.get("synthetic") or plan.data.synthetic:
+        out.append("::: {.callout-warning}\n**SYNTHETIC DEMONSTRATION DATA.** This section is computed from a generated "
+                   "extract for a fictional area; it describes no real child.\n:::\n")
+    out.append(
+        f"Published national figures arrive one to two years late, so these indicators are computed from the service's "
+        f"case-management extract (`{t['extract_name']}`, {fmt_number(t['records'])} proven outcomes, validated against its data contract) "
+        f"as of **{t['as_of']}**. First-time entrants and custody cover {t['period_start']} to {t['period_end']}; "
+        f"rates use a 10–17 population of {fmt_number(t['population'])}. Counts from 1 to 4 are shown as \"<5\", other cells "
+        f"that would reveal them are hidden too (\"*\"), and so is every rate built on a hidden count. Cohorts whose follow-up "
+        f"or waiting period has not ended are marked provisional.\n"
+    )
+    out.append("## First-time entrants {#sec-tracking-fte}\n")
+    out.append(tracking_table(tables["fte"], "tbl-tracking-fte"))
+    out.append("## Proven reoffending cohorts {#sec-tracking-reoffending}\n")
+    out.append(tracking_table(tables["reoffending_cohorts"], "tbl-tracking-cohorts", drop=("not_reoffended",)))
+    changes = tables["reoffending_changes"]
+    if changes is not None and not changes.empty:
+        out.append(tracking_table(changes, "tbl-tracking-changes", drop=("lower", "upper")))
+        sentences = []
+        for r in changes.to_dict("records"):
+            if r.get("provisional"):
+                sentences.append(f"- {r['cohort']} on {r['previous_cohort']}: provisional cohort, not compared as final.")
+            elif r["change_pp"] == "*":
+                sentences.append(f"- {r['cohort']} on {r['previous_cohort']}: not shown (built on a suppressed count).")
+            else:
+                direction = "rose" if r["change_pp"] > 0 else "fell" if r["change_pp"] < 0 else "was unchanged"
+                sig = "statistically significant" if r["significant"] else "not statistically significant"
+                sentences.append(
+                    f"- {r['cohort']} on {r['previous_cohort']}: the rate {direction} from {r['previous_rate']:g}% to {r['rate']:g}% "
+                    f"({r['change_pp']:+g} percentage points), {r['assessment']}; {sig} (p = {narrative._p(r['p_value'])})."
+                )
+        out.append("\n".join(sentences) + "\n")
+    quarterly = tables.get("reoffending_cohorts_quarterly")
+    if quarterly is not None and not quarterly.empty:
+        out.append(tracking_table(quarterly.tail(8), "tbl-tracking-quarterly",
+                                  drop=("not_reoffended", "reoffences", "reoffences_per_reoffender", "reoffences_per_child")))
+    for by, label in (("sex", "sex"), ("age_band", "age"), ("ethnicity", "ethnicity")):
+        table = tables.get(f"reoffending_by_{by}")
+        if table is not None and not table.empty:
+            out.append(tracking_table(table, f"tbl-tracking-{by.replace('_', '-')}", drop=("not_reoffended", "lower", "upper")))
+    out.append("## Custody and remands {#sec-tracking-custody}\n")
+    out.append(tracking_table(tables["custody"], "tbl-tracking-custody"))
+    method = [n for n in tables.get("footnotes", []) if not n.startswith(("<5:", "*:", "SYNTHETIC"))]
+    if method:
+        out.append("## Method {#sec-tracking-method}\n")
+        out.append("\n".join(f"- {n}" for n in method) + "\n")
+    out.append("The live tracker of the current cohort (pseudonymous ids, days left in follow-up) is for internal use only: "
+               + ("it was written to the restricted folder and is not part of this plan or the site.\n" if t.get("restricted_tracker_written")
+                  else "no restricted folder was given for this build, so it was not written.\n"))
+    return "\n".join(out)

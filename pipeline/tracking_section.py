@@ -28,6 +28,7 @@ def tracking_inputs(extract: str, population: float, as_of: str, restricted_dir:
         "tables": tables,
         "report": report,
         "extract_name": Path(extract).name,
+        "records": int(len(frame)),
         "as_of": as_of_date.date().isoformat(),
         "period_start": period_start.date().isoformat(),
         "period_end": period_end.date().isoformat(),
