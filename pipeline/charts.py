@@ -7,6 +7,7 @@ Markdown for it comes from ``Figure.markdown()``.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def _style() -> None:
     plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "svg.fonttype": "none"})
 
 
+def _title(fig, text: str) -> None:
+    """A left-aligned figure title wrapped to the figure's width (never cut off at the edge)."""
+    width = int(fig.get_figwidth() * 11)
+    fig.suptitle(textwrap.fill(text, width), x=0.01, ha="left", fontsize=11, fontweight="bold")
+
+
+def _wrap_labels(labels, width: int = 30) -> list[str]:
+    return [textwrap.fill(str(label), width) for label in labels]
+
+
 def _save(fig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -57,7 +68,7 @@ def indicator_chart(periods: list[IndicatorPeriod], path: Path, area_name: str) 
     defn = periods[0].definition
     ordered = sorted(periods, key=lambda p: p.period_end)
     labels = [p.period_label for p in ordered]
-    fig, ax = plt.subplots(figsize=(7.2, 3.8))
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
     xs = range(len(ordered))
     values = [p.value for p in ordered]
     lowers = [p.value - p.estimate.lower if p.estimate.has_interval else 0 for p in ordered]
@@ -77,13 +88,14 @@ def indicator_chart(periods: list[IndicatorPeriod], path: Path, area_name: str) 
             ax.scatter([x + 0.12], [b.value], marker=marker, s=55, color=PALETTE["benchmark"], zorder=2,
                        label=b.label if list(seen).index(b.label) == len(seen) - 1 and b.label not in ax.get_legend_handles_labels()[1] else None)
     ax.set_xticks(list(xs))
-    ax.set_xticklabels(labels)
+    ax.set_xticklabels(_wrap_labels(labels, 20))
     ax.set_xlim(-0.6, len(ordered) - 0.4)
     ymax = max([v for v in values] + [p.estimate.upper or 0 for p in ordered] + [b.value for p in ordered for b in p.benchmarks if b.same_period])
     ax.set_ylim(0, ymax * 1.18 if ymax > 0 else 1)
     ax.set_ylabel(defn.unit if defn.unit != "%" else "per cent")
-    ax.set_title(defn.name, loc="left", fontsize=11)
-    ax.legend(loc="lower left", fontsize=8, frameon=True)
+    _title(fig, defn.name)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
     _save(fig, path)
     latest = ordered[-1]
     bench_text = "; ".join(f"{b.label} {fmt_value(b.value, defn)}" for b in latest.benchmarks if b.same_period)
@@ -108,7 +120,9 @@ def budget_chart(contributions: pd.DataFrame, path: Path, area_name: str, year: 
     ax.set_ylabel("")
     ax.set_xlim(0, data["amount_gbp"].max() * 1.3)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"£{v / 1000:,.0f}k"))
-    ax.set_title(f"Contributions by agency, {year}", loc="left", fontsize=11)
+    ax.set_yticks(range(len(data)))
+    ax.set_yticklabels(_wrap_labels(data["agency"]))
+    _title(fig, f"Contributions by agency, {year}")
     _save(fig, path)
     alt = f"Bar chart of {area_name} youth justice budget contributions {year} by agency: " + "; ".join(
         f"{a} £{v:,.0f}" for a, v in zip(data["agency"][::-1], data["amount_gbp"][::-1])
@@ -127,7 +141,7 @@ def staffing_chart(roles: pd.DataFrame, path: Path, area_name: str) -> Figure:
     ax.set_xlabel("staff (as published)")
     ax.set_ylabel("")
     ax.set_xlim(0, data["count"].max() * 1.2)
-    ax.set_title("Staff by role", loc="left", fontsize=11)
+    _title(fig, "Staff by role")
     _save(fig, path)
     alt = f"Bar chart of {area_name} staff by role: " + "; ".join(f"{r} {fmt_number(c)}" for r, c in zip(data["role"][::-1], data["count"][::-1]))
     return Figure(path, "fig-staffing", f"Staff by role as published, {area_name}", alt)
@@ -176,7 +190,7 @@ def dot_plot(rows: pd.DataFrame, path: Path, title: str, unit: str, reference: f
     ax.set_ylim(-0.7, len(rows) - 0.2)
     ax.set_xlabel(unit)
     ax.set_xlim(left=0)
-    ax.set_title(title, loc="left", fontsize=11)
+    _title(fig, title)
     _save(fig, path)
     alt = f"Dot plot of {title.lower()}: " + "; ".join(
         f"{a} {fmt_number(v)} ({p})" for a, v, p in zip(rows["area_name"], rows["value"], rows["period_label"])
