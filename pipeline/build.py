@@ -18,12 +18,12 @@ import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
 from . import __version__
-from .contracts import ValidationReport, write_report
+from .contracts import write_report
 from .errors import PipelineError
 from .paths import PACKAGE_DIR, build_dir, content_dir, contracts_dir, data_dir, notebooks_dir
 
@@ -108,11 +108,16 @@ def area_rows_fingerprint(area_id: str) -> str:
     from .loaders import read_raw_table, table_path
 
     h = hashlib.sha256()
-    areas = table_path("areas")
-    h.update(areas.read_bytes() if areas.exists() else b"<missing>")
     defs = table_path("indicator_definitions")
     h.update(defs.read_bytes() if defs.exists() else b"<missing>")
-    for table in AREA_TABLES:
+    areas = table_path("areas")
+    try:
+        known = read_raw_table(areas)
+        # The set of area ids matters (contracts check rows against it); other areas' details do not.
+        h.update(",".join(sorted(known["area_id"].astype(str))).encode() if "area_id" in known.columns else areas.read_bytes())
+    except PipelineError:
+        h.update(areas.read_bytes() if areas.exists() else b"<missing>")
+    for table in ("areas", *AREA_TABLES):
         path = table_path(table)
         h.update(table.encode())
         if not path.exists():
@@ -256,15 +261,12 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
         chosen = resolve_renderer(renderer)
         notebook = notebooks_dir() / PLAN_NOTEBOOK
         tracking = tracking if tracking is not None else default_tracking(area_id)
-        key = fingerprint(area_id, notebook, chosen, formats, extra={"tracking": tracking_fingerprint(tracking)}, area_ids=[area_id])
+        key = area_fingerprint(area_id, chosen, formats, tracking)
         result.fingerprint = key
         if not force:
             info = _cached(final, key, formats)
             if info is not None:
-                result.status = "cached"
-                result.outputs = info["outputs"]
-                result.warnings = info.get("warnings", 0)
-                progress(area_id, "up to date", "(nothing changed; use --force to rebuild)")
+                _mark_cached(result, info, progress)
                 return result
 
         progress(area_id, "validating", "(Great Expectations)")
@@ -295,6 +297,38 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result with its message
         fail(result, exc, staging, final, progress)
     result.seconds.setdefault("total", time.perf_counter() - t0)
+    return result
+
+
+def area_fingerprint(area_id: str, renderer: str, formats: tuple[str, ...], tracking: dict | None) -> str:
+    """The content hash an area's plan is cached under (``renderer`` already resolved)."""
+    notebook = notebooks_dir() / PLAN_NOTEBOOK
+    return fingerprint(area_id, notebook, renderer, tuple(formats), extra={"tracking": tracking_fingerprint(tracking)}, area_ids=[area_id])
+
+
+def _mark_cached(result: BuildResult, info: dict, progress: Progress) -> None:
+    result.status = "cached"
+    result.outputs = info["outputs"]
+    result.warnings = info.get("warnings", 0)
+    progress(result.name, "up to date", "(nothing changed; use --force to rebuild)")
+
+
+def up_to_date(area_id: str, formats=("html", "pdf"), renderer: str = "auto") -> BuildResult | None:
+    """The cached result of an area's plan when nothing that can change it has changed, else None."""
+    from .dataset import check_area
+    from .render import resolve_renderer
+
+    try:
+        check_area(area_id)
+        chosen = resolve_renderer(renderer)
+        key = area_fingerprint(area_id, chosen, tuple(formats), default_tracking(area_id))
+    except Exception:  # noqa: BLE001 - let the full build report the problem
+        return None
+    info = _cached(site_dir() / area_id, key, tuple(formats))
+    if info is None:
+        return None
+    result = BuildResult(name=area_id, status="cached", fingerprint=key)
+    _mark_cached(result, info, lambda *a: None)
     return result
 
 
@@ -374,30 +408,150 @@ def tracking_fingerprint(tracking: dict | None) -> str:
     return h.hexdigest()
 
 
+# --------------------------------------------------------------------------- comparison
+
+
+def comparison_name(area_ids: list[str], all_published: list[str] | None = None) -> str:
+    """Folder name: 'compare' for the full set of published areas, else 'compare-<a>-<b>…'."""
+    if all_published is not None and sorted(area_ids) == sorted(all_published):
+        return "compare"
+    return "compare-" + "-".join(area_ids)
+
+
+def comparison_fingerprint(name: str, area_ids: list[str], renderer: str, formats: tuple[str, ...]) -> str:
+    """The content hash a comparison is cached under (``renderer`` already resolved)."""
+    return fingerprint(name, notebooks_dir() / COMPARE_NOTEBOOK, renderer, tuple(formats), extra={"areas": list(area_ids)}, area_ids=area_ids)
+
+
+def comparison_up_to_date(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto") -> BuildResult | None:
+    """The cached result of a comparison when nothing that can change it has changed, else None."""
+    from .dataset import check_area, list_areas
+    from .render import resolve_renderer
+
+    try:
+        areas_table = list_areas()
+        published = list(areas_table[areas_table["data_kind"] != "synthetic"]["area_id"])
+        name = comparison_name(area_ids, published)
+        for a in area_ids:
+            check_area(a)
+        key = comparison_fingerprint(name, area_ids, resolve_renderer(renderer), tuple(formats))
+    except Exception:  # noqa: BLE001 - let the full build report the problem
+        return None
+    info = _cached(site_dir() / name, key, tuple(formats))
+    if info is None:
+        return None
+    result = BuildResult(name=name, status="cached", fingerprint=key, warnings=info.get("warnings", 0))
+    result.outputs = info["outputs"]
+    return result
+
+
+def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
+                     progress: Progress | None = print_progress) -> BuildResult:
+    """Execute and render the comparison notebook for the chosen areas."""
+    from .contracts import write_report
+    from .dataset import check_area, list_areas, load_area
+    from .render import resolve_renderer
+
+    progress = progress or (lambda *a: None)
+    formats = tuple(formats)
+    areas_table = list_areas()
+    published = list(areas_table[areas_table.get("data_kind", "published") != "synthetic"]["area_id"]) if "data_kind" in areas_table else list(areas_table["area_id"])
+    name = comparison_name(area_ids, published)
+    result = BuildResult(name=name, status="failed")
+    final = site_dir() / name
+    staging = build_dir() / ".staging" / f"{name}-{uuid.uuid4().hex[:8]}"
+    t0 = time.perf_counter()
+    try:
+        if len(area_ids) < 2:
+            raise ValueError("a comparison needs at least two areas")
+        for a in area_ids:
+            check_area(a)
+        chosen = resolve_renderer(renderer)
+        notebook = notebooks_dir() / COMPARE_NOTEBOOK
+        key = comparison_fingerprint(name, area_ids, chosen, formats)
+        result.fingerprint = key
+        if not force:
+            info = _cached(final, key, formats)
+            if info is not None:
+                result.status, result.outputs = "cached", info["outputs"]
+                progress(name, "up to date", "(nothing changed; use --force to rebuild)")
+                return result
+        progress(name, "validating", f"({', '.join(area_ids)})")
+        t = time.perf_counter()
+        staging.mkdir(parents=True)
+        reports = {}
+        for a in area_ids:
+            data = load_area(a, raise_on_critical=False)
+            data.report.raise_for_critical()
+            result.warnings += len(data.report.warnings)
+            path = staging / f"validation-{a}.json"
+            write_report(data.report, path)
+            reports[a] = str(path.resolve())
+        result.seconds["validate"] = time.perf_counter() - t
+        names = list(areas_table.set_index("area_id").loc[area_ids, "area_name"])
+        meta = {
+            "title": "Youth justice: " + ", ".join(names[:-1]) + f" and {names[-1]} compared",
+            "subtitle": "National indicators, money, staffing and inspection, side by side — each figure with its own period",
+            "author": "yjplan comparison", "date": date.today().isoformat(), "lang": "en-GB", "synthetic": False,
+            "period": "various",
+        }
+        import json
+
+        params = {"areas": ",".join(area_ids), "validation_reports": json.dumps(reports), "figures_dir": "figures", "build_date": meta["date"]}
+        execute_render_publish(result, notebook, staging, final, params, meta, formats, chosen, name, progress, t0)
+    except Exception as exc:  # noqa: BLE001
+        fail(result, exc, staging, final, progress)
+    result.seconds.setdefault("total", time.perf_counter() - t0)
+    return result
+
+
 # --------------------------------------------------------------------------- many outputs
 
 
-def _build_area_worker(args: tuple) -> BuildResult:
-    area_id, formats, renderer, force = args
-    return build_area(area_id, formats=formats, renderer=renderer, force=force)
+def _build_worker(args: tuple) -> BuildResult:
+    kind, target, formats, renderer, force = args
+    if kind == "compare":
+        return build_comparison(list(target), formats=formats, renderer=renderer, force=force)
+    return build_area(target, formats=formats, renderer=renderer, force=force)
 
 
 def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False, jobs: int | None = None,
-               progress: Progress | None = print_progress) -> list[BuildResult]:
-    """Build several areas, in parallel processes; one failing area does not stop the others."""
+               progress: Progress | None = print_progress, compare: list[str] | None = None) -> list[BuildResult]:
+    """Build several areas (and optionally a comparison of ``compare``) in parallel processes.
+
+    Up-to-date outputs are settled in this process without starting a worker; one failing
+    output does not stop the others. Results come back in the order asked (comparison last).
+    """
     jobs = max(1, jobs or os.cpu_count() or 1)
-    if jobs == 1 or len(area_ids) == 1:
-        return [build_area(a, formats=formats, renderer=renderer, force=force, progress=progress) for a in area_ids]
-    results: dict[str, BuildResult] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(area_ids))) as pool:
-        futures = {pool.submit(_build_area_worker, (a, tuple(formats), renderer, force)): a for a in area_ids}
+    progress = progress or (lambda *a: None)
+    tasks: list[tuple[str, object]] = [("area", a) for a in area_ids]
+    if compare:
+        tasks.append(("compare", tuple(compare)))
+    results: dict[int, BuildResult] = {}
+    if not force:
+        for i, (kind, target) in enumerate(tasks):
+            cached = comparison_up_to_date(list(target), formats, renderer) if kind == "compare" else up_to_date(target, formats, renderer)
+            if cached is not None:
+                results[i] = cached
+                progress(cached.name, "up to date", "(nothing changed; use --force to rebuild)")
+    # The comparison is the longest job: start it first so the areas fill the other workers.
+    stale = sorted((i for i in range(len(tasks)) if i not in results), key=lambda i: tasks[i][0] != "compare")
+    if jobs == 1 or len(stale) <= 1:
+        for i in stale:
+            kind, target = tasks[i]
+            results[i] = (build_comparison(list(target), formats=formats, renderer=renderer, force=force, progress=progress)
+                          if kind == "compare" else build_area(target, formats=formats, renderer=renderer, force=force, progress=progress))
+        return [results[i] for i in range(len(tasks))]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(stale))) as pool:
+        futures = {pool.submit(_build_worker, (tasks[i][0], tasks[i][1], tuple(formats), renderer, force)): i for i in stale}
         for fut in as_completed(futures):
-            area = futures[fut]
+            i = futures[fut]
             try:
-                results[area] = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed area
-                results[area] = BuildResult(name=area, status="failed", message=f"{type(exc).__name__}: {exc}")
-    return [results[a] for a in area_ids]
+                results[i] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed output
+                name = "compare" if tasks[i][0] == "compare" else str(tasks[i][1])
+                results[i] = BuildResult(name=name, status="failed", message=f"{type(exc).__name__}: {exc}")
+    return [results[i] for i in range(len(tasks))]
 
 
 def summary_lines(results: list[BuildResult]) -> list[str]:

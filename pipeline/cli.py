@@ -78,7 +78,6 @@ def cmd_list(_args) -> int:
 
 def cmd_validate(args) -> int:
     from .dataset import check_area, load_area
-    from .errors import DataContractError
 
     areas = _all_area_ids() if args.all or not args.areas else args.areas
     failed = 0
@@ -121,17 +120,15 @@ def _finish(results, started: float, write_site: bool, renderer: str) -> int:
 
 def cmd_build(args) -> int:
     from .build import build_many
-    from .compare import build_comparison
 
     if not args.all and not args.areas:
         print("yjplan build: name one or more areas, or use --all (see `yjplan list`)", file=sys.stderr)
         return 2
     started = time.perf_counter()
     areas = _all_area_ids() if args.all else args.areas
-    results = build_many(areas, formats=args.formats, renderer=args.renderer, force=args.force, jobs=args.jobs)
-    if args.all:
-        published = [a for a in areas if _is_published(a)]
-        results.append(build_comparison(published, formats=args.formats, renderer=args.renderer, force=args.force))
+    compare = [a for a in areas if _is_published(a)] if args.all else None
+    results = build_many(areas, formats=args.formats, renderer=args.renderer, force=args.force, jobs=args.jobs,
+                         compare=compare if compare and len(compare) >= 2 else None)
     return _finish(results, started, write_site=True, renderer=args.renderer)
 
 
@@ -144,7 +141,7 @@ def _is_published(area_id: str) -> bool:
 
 
 def cmd_compare(args) -> int:
-    from .compare import build_comparison
+    from .build import build_comparison
 
     started = time.perf_counter()
     result = build_comparison(args.areas, formats=args.formats, renderer=args.renderer, force=args.force)

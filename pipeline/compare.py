@@ -9,20 +9,16 @@ across different periods says so.
 from __future__ import annotations
 
 import itertools
-import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from . import stats
-from .build import (BuildResult, Progress, execute_render_publish, fail, fingerprint, print_progress, site_dir)
-from .contracts import read_report, write_report
-from .dataset import AreaData, check_area, load_area
+from .build import BuildResult, build_comparison, comparison_name  # noqa: F401 - re-exported for callers
+from .contracts import read_report
+from .dataset import AreaData, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text, population_for
-from .paths import build_dir, notebooks_dir
 
 COMPARE_NOTEBOOK = "compare.ipynb"
 GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
@@ -181,69 +177,3 @@ def load_summaries(area_ids: list[str], reports: dict[str, str] | None = None) -
     return out
 
 
-def comparison_name(area_ids: list[str], all_published: list[str] | None = None) -> str:
-    """Folder name: 'compare' for the full set of published areas, else 'compare-<a>-<b>…'."""
-    if all_published is not None and sorted(area_ids) == sorted(all_published):
-        return "compare"
-    return "compare-" + "-".join(area_ids)
-
-
-def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
-                     progress: Progress | None = print_progress) -> BuildResult:
-    """Execute and render the comparison notebook for the chosen areas."""
-    from .dataset import list_areas
-    from .render import resolve_renderer
-
-    progress = progress or (lambda *a: None)
-    formats = tuple(formats)
-    areas_table = list_areas()
-    published = list(areas_table[areas_table.get("data_kind", "published") != "synthetic"]["area_id"]) if "data_kind" in areas_table else list(areas_table["area_id"])
-    name = comparison_name(area_ids, published)
-    result = BuildResult(name=name, status="failed")
-    final = site_dir() / name
-    staging = build_dir() / ".staging" / f"{name}-{uuid.uuid4().hex[:8]}"
-    t0 = time.perf_counter()
-    try:
-        if len(area_ids) < 2:
-            raise ValueError("a comparison needs at least two areas")
-        for a in area_ids:
-            check_area(a)
-        chosen = resolve_renderer(renderer)
-        notebook = notebooks_dir() / COMPARE_NOTEBOOK
-        key = fingerprint(name, notebook, chosen, formats, extra={"areas": area_ids}, area_ids=area_ids)
-        result.fingerprint = key
-        from .build import _cached
-
-        if not force:
-            info = _cached(final, key, formats)
-            if info is not None:
-                result.status, result.outputs = "cached", info["outputs"]
-                progress(name, "up to date", "(nothing changed; use --force to rebuild)")
-                return result
-        progress(name, "validating", f"({', '.join(area_ids)})")
-        t = time.perf_counter()
-        staging.mkdir(parents=True)
-        reports = {}
-        for a in area_ids:
-            data = load_area(a, raise_on_critical=False)
-            data.report.raise_for_critical()
-            result.warnings += len(data.report.warnings)
-            path = staging / f"validation-{a}.json"
-            write_report(data.report, path)
-            reports[a] = str(path.resolve())
-        result.seconds["validate"] = time.perf_counter() - t
-        names = list(areas_table.set_index("area_id").loc[area_ids, "area_name"])
-        meta = {
-            "title": "Youth justice: " + ", ".join(names[:-1]) + f" and {names[-1]} compared",
-            "subtitle": "National indicators, money, staffing and inspection, side by side — each figure with its own period",
-            "author": "yjplan comparison", "date": date.today().isoformat(), "lang": "en-GB", "synthetic": False,
-            "period": "various",
-        }
-        import json
-
-        params = {"areas": ",".join(area_ids), "validation_reports": json.dumps(reports), "figures_dir": "figures", "build_date": meta["date"]}
-        execute_render_publish(result, notebook, staging, final, params, meta, formats, chosen, name, progress, t0)
-    except Exception as exc:  # noqa: BLE001
-        fail(result, exc, staging, final, progress)
-    result.seconds.setdefault("total", time.perf_counter() - t0)
-    return result

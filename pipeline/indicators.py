@@ -10,7 +10,7 @@ the interval is "not calculated" and comparisons are "not tested".
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 

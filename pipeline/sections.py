@@ -21,6 +21,7 @@ from . import charts, inspection, narrative, stats
 from .contracts import ValidationReport, read_report
 from .dataset import AreaData, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text
+from .markdown import md_table  # noqa: F401 - part of this module's API
 
 GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
 SEED_TITLES = {
@@ -99,22 +100,6 @@ def build_plan(area_id: str, figures_dir: str | Path = "figures", validation_rep
 
 
 # --------------------------------------------------------------------------- markdown helpers
-
-
-def _esc(value: Any) -> str:
-    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-    return text.replace("|", "\\|").replace("\n", " ").strip()
-
-
-def md_table(frame: pd.DataFrame, caption: str, table_id: str, align: str | None = None) -> str:
-    """A pipe table with a caption line (``: caption {#tbl-id}``)."""
-    cols = list(frame.columns)
-    align = align or "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in cols)
-    sep = {"l": ":---", "r": "---:", "c": ":---:"}
-    lines = ["| " + " | ".join(_esc(c) for c in cols) + " |", "| " + " | ".join(sep[a] for a in align) + " |"]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_esc(v) for v in row) + " |")
-    return "\n".join(lines) + f"\n\n: {caption} {{#{table_id}}}\n"
 
 
 def _slug(text: str) -> str:

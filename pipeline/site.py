@@ -49,14 +49,14 @@ def _row(area: dict, site: Path) -> dict:
 
 def index_markdown() -> str:
     """Markdown of the site index, from the build manifests on disk."""
-    from .sections import md_table
+    from .markdown import md_table
 
     site = site_dir()
     areas = list_areas().to_dict("records")
     published = [a for a in areas if a.get("data_kind", "published") != "synthetic"]
     synthetic = [a for a in areas if a.get("data_kind") == "synthetic"]
     out = [
-        "# Youth Justice Strategic Plans {#sec-plans}\n",
+        "# Area plans {#sec-plans}\n",
         "Plans rebuilt reproducibly from published documents: validated with data contracts, computed with "
         "confidence intervals and benchmark comparisons, rendered to HTML and PDF. Each area's figures keep their own "
         "period; see each plan's data-quality appendix.\n",
@@ -69,7 +69,7 @@ def index_markdown() -> str:
     if info:
         outs = info.get("outputs", {})
         links = " · ".join(f"[{fmt.upper()}](compare/{name})" for fmt, name in outs.items())
-        out.append(f"Side-by-side comparison of {info.get('title', 'the areas')}: {links} (built {info.get('built_at', '')}).\n")
+        out.append(f"{info.get('title', 'Comparison of the areas')}: {links} (built {info.get('built_at', '')}).\n")
     else:
         out.append("The comparison has not been built yet (`yjplan build --all`).\n")
     extra = sorted(p for p in site.glob("compare-*") if (p / "build.json").exists())
@@ -94,7 +94,12 @@ def write_index(renderer: str = "auto") -> Path:
     site = site_dir()
     site.mkdir(parents=True, exist_ok=True)
     text = index_markdown()
-    (site / "index.md").write_text("---\ntitle: Youth Justice Strategic Plans\n---\n\n" + text, encoding="utf-8")
-    return render_markdown_page(text, site / "index.html",
+    source = site / "index.md"
+    page = "---\ntitle: Youth Justice Strategic Plans\n---\n\n" + text
+    if source.exists() and source.read_text(encoding="utf-8") == page and (site / "index.html").exists():
+        return site / "index.html"  # nothing changed since the last render
+    html = render_markdown_page(text, site / "index.html",
                                 {"title": "Youth Justice Strategic Plans", "subtitle": "Index of plans and comparison",
                                  "date": date.today().isoformat(), "lang": "en-GB", "synthetic": False}, resource_dir=site)
+    source.write_text(page, encoding="utf-8")  # written after the page, so a failed render is retried
+    return html

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,24 @@ def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"test setup: {old!r} not found in {path}"
     path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def run_cli(args: list[str], env_overrides: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run ``yjplan`` as a user would (a fresh process), with path overrides in the environment."""
+    env = {**os.environ, **env_overrides}
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """Every plan, the comparison and the index built once per session with the embedded renderer.
+
+    Returns the site folder (``<build>/site``); the CLI's output is in ``site.parent / 'cli.log'``.
+    """
+    build = tmp_path_factory.mktemp("built") / "build"
+    proc = run_cli(["build", "--all", "--renderer", "embedded"], {"YJPLAN_BUILD_DIR": str(build)})
+    build.mkdir(parents=True, exist_ok=True)
+    (build / "cli.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr, encoding="utf-8")
+    assert proc.returncode == 0, f"yjplan build --all failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return build / "site"
