@@ -93,7 +93,7 @@ def _population(data: AreaData, ips: list[IndicatorPeriod]) -> tuple[float, str]
         if ip.definition.indicator_id == "fte_rate" and ip.numerator is not None and ip.denominator is not None:
             if ip.numerator_status == "published":
                 return ip.denominator, (f"derived: {fmt_number(ip.numerator)} first-time entrants ÷ "
-                                        f"{fmt_value(ip.value, ip.definition)} ({ip.period_label}; {ip.source})")
+                                        f"{fmt_value(ip.value, ip.definition)} ({ip.period_label})")
     return None
 
 

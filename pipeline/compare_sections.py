@@ -24,6 +24,13 @@ class Comparison:
         self.differences = area_differences(summaries)
 
 
+AGENCY_GROUPS = {
+    "local_authority": "Local authority", "pcc": "Police and Crime Commissioner", "police": "Police",
+    "probation": "Probation", "health": "Health", "public_health": "Public health", "yjb": "Youth Justice Board grant",
+    "community_safety": "Community safety partnership", "other": "Other",
+}
+
+
 def build_comparison_doc(areas: str, validation_reports: str = "", figures_dir: str = "figures", build_date: str = "") -> Comparison:
     """Load and summarise the areas named in a comma-separated list."""
     ids = [a.strip() for a in areas.split(",") if a.strip()]
@@ -98,7 +105,7 @@ def money_section(c: Comparison) -> str:
             "YJB grant share": f"{s.yjb_share:.1f}%" if s.yjb_share is not None else "—",
         })
         for r in s.budget_by_group.to_dict("records"):
-            shares.append({"area": s.name, "agency_group": r["agency_group"].replace("_", " "), "share": r["share"], "amount": r["amount_gbp"]})
+            shares.append({"area": s.name, "agency_group": AGENCY_GROUPS.get(r["agency_group"], r["agency_group"].replace("_", " ")), "share": r["share"], "amount": r["amount_gbp"]})
     out.append(md_table(pd.DataFrame(rows), "Budget, budget per 10–17 resident and Youth Justice Board grant share", "tbl-money"))
     if shares:
         frame = pd.DataFrame(shares)
