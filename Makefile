@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name yjplan --display-name "Python (yjplan)" >/dev/null
+	$(BIN)/python -c "from pipeline.build import ensure_kernel; ensure_kernel()"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -66,6 +66,9 @@ def site_dir() -> Path:
 # --------------------------------------------------------------------------- kernel
 
 
+KERNEL_LOG_FLAG = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up chatter is not the user's business
+
+
 def ensure_kernel() -> str:
     """Install (once) a kernelspec named 'yjplan' pointing at this interpreter; return its name."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -73,13 +76,18 @@ def ensure_kernel() -> str:
     manager = KernelSpecManager()
     try:
         spec = manager.get_kernel_spec(KERNEL_NAME)
-        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() and KERNEL_LOG_FLAG in spec.argv:
             return KERNEL_NAME
     except NoSuchKernel:
         pass
     from ipykernel.kernelspec import install
 
-    install(kernel_name=KERNEL_NAME, display_name="Python (yjplan)", prefix=sys.prefix)
+    folder = Path(install(kernel_name=KERNEL_NAME, display_name="Python (yjplan)", prefix=sys.prefix))
+    spec_file = folder / "kernel.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    if KERNEL_LOG_FLAG not in spec["argv"]:
+        spec["argv"].append(KERNEL_LOG_FLAG)
+        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return KERNEL_NAME
 
 

@@ -84,7 +84,6 @@ def read_raw_table(path: Path) -> pd.DataFrame:
 def _physical_lines(text: str) -> list[int]:
     """Line number at which each CSV record starts (records may span lines inside quotes)."""
     starts, line, in_quotes, at_record_start = [], 1, False, True
-    blank_line = True
     for ch in text:
         if at_record_start:
             starts.append(line)

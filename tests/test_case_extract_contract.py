@@ -76,7 +76,8 @@ def test_suite_codes_agree_with_the_python_codes():
     assert sets["offence_category"] == set(codes.OFFENCE_CATEGORIES)
     assert sets["remand_status"] == set(codes.REMAND_STATUSES) | {""}
     assert sets["data_kind"] == set(codes.DATA_KINDS)
-    court = [e for e in doc["expectations"] if e["kwargs"].get("row_condition") == 'outcome_type=="court_disposal"']
+    court_only = {"type": "comparison", "column": {"name": "outcome_type"}, "operator": "==", "parameter": "court_disposal"}
+    court = [e for e in doc["expectations"] if e["kwargs"].get("row_condition") == court_only]
     assert set(court[0]["kwargs"]["value_set"]) == set(codes.COURT_DISPOSALS)
     assert doc["meta"]["optional_columns"] == codes.OPTIONAL_COLUMNS
 
