@@ -190,3 +190,19 @@ def test_cli_summary_reports_every_output(built_site):
         assert re.search(rf"BUILT\s+{name}:", log), f"summary does not report {name}"
     assert "0 failed" in log
     assert "[oxfordshire] validating" in log and "[oxfordshire] executing" in log and "[oxfordshire] rendering" in log
+
+
+def test_comparison_of_a_subset_renders_in_html_and_pdf_and_joins_the_index(built_site):
+    from conftest import run_cli
+
+    proc = run_cli(["compare", "oxfordshire", "warwickshire", "--renderer", "embedded"], {"YJPLAN_BUILD_DIR": str(built_site.parent)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    folder = built_site / "compare-oxfordshire-warwickshire"
+    html = html_text(folder / "compare-oxfordshire-warwickshire.html")
+    pdf = pdf_text(folder / "compare-oxfordshire-warwickshire.pdf")
+    for text in (html, pdf):
+        assert "Oxfordshire" in text and "Warwickshire" in text
+        assert "Buckinghamshire" not in text
+        assert "33.23%" in text
+    index = (built_site / "index.html").read_text(encoding="utf-8")
+    assert 'href="compare-oxfordshire-warwickshire/compare-oxfordshire-warwickshire.pdf"' in index
