@@ -161,6 +161,74 @@ def fingerprint(name: str, notebook: Path, renderer: str, formats: tuple[str, ..
     return h.hexdigest()
 
 
+# --------------------------------------------------------------------------- validation, once per input state
+
+
+def _cache_file(kind: str, name: str, key: str, suffix: str) -> Path:
+    return build_dir() / "cache" / kind / f"{name}-{key[:20]}{suffix}"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def validation_key(area_id: str) -> str:
+    """Hash of everything an area's validation depends on: its rows, the area ids, contracts and code."""
+    h = hashlib.sha256(area_rows_fingerprint(area_id).encode())
+    h.update(code_fingerprint().encode())
+    _hash_files(h, contracts_dir().glob("*.json"))
+    return h.hexdigest()
+
+
+def validated_area(area_id: str):
+    """The area's data with its Great Expectations report, validating only when its inputs changed.
+
+    A passing report is kept under ``build/cache/validation`` keyed by ``validation_key``, so the
+    comparison and later builds reuse the run of the area's own build instead of repeating it.
+    """
+    from .contracts import read_report
+    from .dataset import load_area
+
+    cache = _cache_file("validation", area_id, validation_key(area_id), ".json")
+    if cache.exists():
+        try:
+            return load_area(area_id, raise_on_critical=False, report=read_report(cache))
+        except (OSError, ValueError, KeyError):
+            cache.unlink(missing_ok=True)  # unreadable: validate again
+    data = load_area(area_id, raise_on_critical=False)
+    if data.report.ok:
+        tmp = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:8]}")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_report(data.report, tmp)
+        os.replace(tmp, cache)
+    return data
+
+
+def validated_extract(extract: str, staging: Path) -> str:
+    """Validate a case-management extract here (GX stays out of the kernel); return the pickle the notebook reads.
+
+    The typed extract and its report are cached by the file's content hash.
+    """
+    import pickle
+
+    from .tracking import load_extract
+
+    source = Path(extract)
+    h = hashlib.sha256(source.read_bytes() if source.exists() else b"<missing>")
+    h.update(code_fingerprint().encode())
+    _hash_files(h, contracts_dir().glob("case_extract*.json"))
+    cache = _cache_file("extracts", source.stem, h.hexdigest(), ".pkl")
+    if not cache.exists():
+        frame, report = load_extract(source)  # raises with file, line and column on a critical failure
+        _atomic_write(cache, pickle.dumps((frame, report), protocol=pickle.HIGHEST_PROTOCOL))
+    target = staging / "tracking_extract.pkl"
+    shutil.copyfile(cache, target)
+    return str(target.resolve())
+
+
 # --------------------------------------------------------------------------- one output
 
 
@@ -263,7 +331,7 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
     staging = build_dir() / ".staging" / f"{area_id}-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     try:
-        from .dataset import check_area, load_area
+        from .dataset import check_area
 
         check_area(area_id)
         chosen = resolve_renderer(renderer)
@@ -279,13 +347,14 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
 
         progress(area_id, "validating", "(Great Expectations)")
         t = time.perf_counter()
-        data = load_area(area_id, raise_on_critical=False)
+        data = validated_area(area_id)
         report = data.report
-        result.seconds["validate"] = time.perf_counter() - t
         result.warnings, result.critical = len(report.warnings), len(report.critical_failures)
         report.raise_for_critical()
         staging.mkdir(parents=True)
         write_report(report, staging / "validation.json")
+        validated = validated_extract(tracking["extract"], staging) if tracking and tracking.get("extract") else ""
+        result.seconds["validate"] = time.perf_counter() - t
         synthetic = data.synthetic
         meta = plan_metadata(data.area)
         del data
@@ -296,6 +365,7 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
             "figures_dir": "figures",
             "build_date": meta["date"],
             "tracking_extract": (tracking or {}).get("extract", ""),
+            "tracking_validated": validated,
             "tracking_population": float((tracking or {}).get("population", 0)),
             "tracking_as_of": (tracking or {}).get("as_of", ""),
             "restricted_dir": str(restricted_dir().resolve()),
@@ -457,7 +527,7 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
                      progress: Progress | None = print_progress) -> BuildResult:
     """Execute and render the comparison notebook for the chosen areas."""
     from .contracts import write_report
-    from .dataset import check_area, list_areas, load_area
+    from .dataset import check_area, list_areas
     from .render import resolve_renderer
 
     progress = progress or (lambda *a: None)
@@ -489,7 +559,7 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
         staging.mkdir(parents=True)
         reports = {}
         for a in area_ids:
-            data = load_area(a, raise_on_critical=False)
+            data = validated_area(a)
             data.report.raise_for_critical()
             result.warnings += len(data.report.warnings)
             path = staging / f"validation-{a}.json"
@@ -542,8 +612,8 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
             if cached is not None:
                 results[i] = cached
                 progress(cached.name, "up to date", "(nothing changed; use --force to rebuild)")
-    # The comparison is the longest job: start it first so the areas fill the other workers.
-    stale = sorted((i for i in range(len(tasks)) if i not in results), key=lambda i: tasks[i][0] != "compare")
+    # The comparison goes last: by then its areas' validation reports are usually cached (validated_area).
+    stale = [i for i in range(len(tasks)) if i not in results]
     if jobs == 1 or len(stale) <= 1:
         for i in stale:
             kind, target = tasks[i]

@@ -6,19 +6,29 @@ ids) is written to the restricted folder, never into the plan or the site.
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 
-def tracking_inputs(extract: str, population: float, as_of: str, restricted_dir: str = "") -> dict | None:
-    """Everything the Local tracking section shows, or None when no extract is configured."""
+def tracking_inputs(extract: str, population: float, as_of: str, restricted_dir: str = "", validated: str = "") -> dict | None:
+    """Everything the Local tracking section shows, or None when no extract is configured.
+
+    ``validated`` is the build driver's pickle of the extract it already validated (typed frame and
+    report), so Great Expectations is not imported in the kernel; without it the extract is
+    validated here.
+    """
     if not extract:
         return None
     from .tracking import load_extract, publication_tables, write_restricted_tracker
 
-    frame, report = load_extract(extract)
+    if validated:
+        with open(validated, "rb") as fh:
+            frame, report = pickle.load(fh)
+    else:
+        frame, report = load_extract(extract)
     as_of_date = pd.Timestamp(as_of) if as_of else pd.Timestamp(date.today())
     period_end = _last_complete_year_end(as_of_date)
     period_start = period_end - pd.DateOffset(years=1) + pd.Timedelta(days=1)
