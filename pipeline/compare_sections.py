@@ -38,12 +38,21 @@ def build_comparison_doc(areas: str, validation_reports: str = "", figures_dir: 
     return Comparison(load_summaries(ids, reports), Path(figures_dir), build_date)
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def introduction(c: Comparison) -> str:
-    names = ", ".join(s.name for s in c.summaries)
+    names = _and([s.name for s in c.summaries])
+    periods = []
+    for s in c.summaries:
+        mine = c.aligned[(c.aligned["area"] == s.name) & c.aligned["value"].notna()] if not c.aligned.empty else c.aligned
+        own = list(dict.fromkeys(mine["period"].dropna())) if not mine.empty else []
+        periods.append(f"{s.name}: {', '.join(own) if own else 'no indicator figures'}")
     lines = [
         "# About this comparison {#sec-about}\n",
         f"This document compares {names}, using only figures from each area's published documents. "
-        "The areas publish different periods (Buckinghamshire's plan reports 2014–15 data, the others 2016–18) and "
+        f"The areas publish different periods (latest indicator periods — {'; '.join(periods)}) and "
         "different comparator groups. Every value is shown with its own period, and a comparison across different "
         "periods is marked as **not like for like** rather than hidden. Built " + c.build_date + ".\n",
     ]
@@ -89,8 +98,11 @@ def indicators_section(c: Comparison) -> str:
 
 
 def money_section(c: Comparison) -> str:
+    thousands = [s.name for s in c.summaries
+                 if s.data.table("budget") is not None and (s.data.table("budget").get("unit", pd.Series(dtype=str)) == "GBP_thousands").any()]
+    converted = f" ({_and(thousands)} {'publishes its budget' if len(thousands) == 1 else 'publish their budgets'} in £000, converted)" if thousands else ""
     out = ["# Money {#sec-money}\n",
-           "All amounts are in pounds (Warwickshire publishes its budget in £000 and is converted). Budget per 10–17 "
+           f"All amounts are in pounds{converted}. Budget per 10–17 "
            "resident uses the population named in the table; where no population is published it is derived from the "
            "first-time-entrant count and rate, and labelled as such.\n"]
     rows, shares = [], []
@@ -143,8 +155,19 @@ def staffing_section(c: Comparison) -> str:
         rows.append({"Area": s.name, "Staff (excluding volunteers, as published)": fmt_number(s.staff_total) if s.staff_total else "not published in the text",
                      "Mix by role group": mix or "—"})
     out.append(md_table(pd.DataFrame(rows), "Staff numbers and mix by role group", "tbl-cmp-staffing"))
-    out.append("Staff numbers are as published: Oxfordshire's are full-time equivalents, Buckinghamshire's headcounts "
-               "(including part-time linked specialists); Warwickshire published its staffing only as charts.\n")
+    bases, missing = [], []
+    for s in c.summaries:
+        staff = s.data.table("staffing")
+        if staff is None or staff.empty:
+            missing.append(s.name)
+        else:
+            bases.append(f"{s.name}: {', '.join(dict.fromkeys(staff['count_basis'].dropna())) or 'as published'}")
+    if bases:
+        out.append(f"Staff numbers are as each plan published them ({'; '.join(bases)}); plans mix headcounts and "
+                   "full-time equivalents, so small differences are not meaningful.")
+    if missing:
+        out.append(f"{_and(missing)} {'publishes' if len(missing) == 1 else 'publish'} no staffing figures in the text.")
+    out.append("")
     return "\n".join(out)
 
 

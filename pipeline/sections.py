@@ -274,7 +274,7 @@ def resources(plan: Plan) -> str:
     else:
         for year, yb in b.groupby("financial_year", sort=False):
             unit = yb["unit"].iloc[0]
-            unit_note = " Warwickshire publishes its budget in £000; the figures below are converted to pounds." if unit == "GBP_thousands" else ""
+            unit_note = f" {plan.area_name} publishes its budget in £000; the figures below are converted to pounds." if unit == "GBP_thousands" else ""
             wide = yb[yb["row_type"].isin(["contribution", "row_total"])].pivot_table(
                 index="agency", columns="cost_type", values="amount_gbp", aggfunc="sum", sort=False
             )
