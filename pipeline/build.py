@@ -8,8 +8,11 @@ a content hash of everything that can change them is unchanged (``--force`` rebu
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import sys
@@ -267,20 +270,81 @@ def _cached(final: Path, key: str, formats: tuple[str, ...]) -> dict | None:
     return info
 
 
+#: Notebooks one kernel executes before it is replaced (bounds the memory a long run can accumulate).
+KERNEL_REUSE = 20
+_kernel: dict = {}
+
+
+def _shutdown_kernel() -> None:
+    km = _kernel.pop("km", None)
+    _kernel.clear()
+    if km is not None:
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - the kernel may already be gone
+            pass
+
+
+def _reused_kernel(cwd: Path):
+    """A started kernel for this process, reset to a clean namespace and moved to ``cwd``.
+
+    Starting a kernel and importing pandas, matplotlib, scipy and the pipeline costs about two
+    seconds; a build process reuses one kernel for up to KERNEL_REUSE notebooks instead. Each
+    notebook still starts from an empty namespace with execution counts from 1.
+    """
+    from jupyter_client.manager import KernelManager
+
+    if _kernel.get("uses", 0) >= KERNEL_REUSE:
+        _shutdown_kernel()
+    if "km" not in _kernel:
+        km = KernelManager(kernel_name=ensure_kernel())
+        km.start_kernel(cwd=str(cwd))
+        _kernel.update(km=km, uses=0)
+        atexit.register(_shutdown_kernel)
+        # Pool workers leave through multiprocessing's own exit path, which skips atexit but runs finalizers.
+        multiprocessing.util.Finalize(None, _shutdown_kernel, exitpriority=10)
+    km = _kernel["km"]
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        reply = kc.execute_interactive(
+            f"get_ipython().reset(new_session=True, aggressive=False)\nimport os as _os\n_os.chdir({str(cwd)!r})\ndel _os",
+            silent=True, store_history=False, timeout=120,
+        )
+    finally:
+        kc.stop_channels()
+    if reply["content"]["status"] != "ok":
+        _shutdown_kernel()
+        raise RuntimeError(f"could not prepare the kernel: {reply['content'].get('evalue', reply['content'])}")
+    _kernel["uses"] += 1
+    return km
+
+
 def execute_notebook(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
-    """Run a notebook with papermill in the pinned kernel (the executed copy is kept for audit)."""
+    """Run a notebook with papermill in the pinned kernel (the executed copy is kept for audit).
+
+    The kernel is reused across the notebooks this process executes (see ``_reused_kernel``);
+    after a failure it is discarded, so the next notebook gets a fresh one.
+    """
     import papermill as pm
 
-    pm.execute_notebook(
-        str(notebook),
-        str(output),
-        parameters=parameters,
-        kernel_name=ensure_kernel(),
-        cwd=str(cwd),
-        progress_bar=False,
-        log_output=False,
-        request_save_on_cell_execute=False,
-    )
+    km = _reused_kernel(cwd)
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd),
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            km=km,
+        )
+    except BaseException:
+        _shutdown_kernel()
+        raise
 
 
 def execute_render_publish(result: BuildResult, notebook: Path, staging: Path, final: Path, params: dict, meta: dict,
@@ -586,6 +650,10 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
 # --------------------------------------------------------------------------- many outputs
 
 
+#: Outputs one worker process builds before it is replaced by a fresh one.
+WORKER_TASKS = 40
+
+
 def _build_worker(args: tuple) -> BuildResult:
     kind, target, formats, renderer, force = args
     if kind == "compare":
@@ -620,7 +688,9 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
             results[i] = (build_comparison(list(target), formats=formats, renderer=renderer, force=force, progress=progress)
                           if kind == "compare" else build_area(target, formats=formats, renderer=renderer, force=force, progress=progress))
         return [results[i] for i in range(len(tasks))]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(stale))) as pool:
+    # Fresh ("spawn") workers, each replaced after WORKER_TASKS outputs: memory stays bounded on long runs.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(stale)), mp_context=context, max_tasks_per_child=WORKER_TASKS) as pool:
         futures = {pool.submit(_build_worker, (tasks[i][0], tasks[i][1], tuple(formats), renderer, force)): i for i in stale}
         for fut in as_completed(futures):
             i = futures[fut]
