@@ -403,11 +403,9 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
         tracking = tracking if tracking is not None else default_tracking(area_id)
         key = area_fingerprint(area_id, chosen, formats, tracking)
         result.fingerprint = key
-        if not force:
-            info = _cached(final, key, formats)
-            if info is not None:
-                _mark_cached(result, info, progress)
-                return result
+        cached = None if force else cached_result(area_id, key, formats, progress)
+        if cached is not None:
+            return cached
 
         progress(area_id, "validating", "(Great Expectations)")
         t = time.perf_counter()
@@ -448,11 +446,15 @@ def area_fingerprint(area_id: str, renderer: str, formats: tuple[str, ...], trac
     return fingerprint(area_id, notebook, renderer, tuple(formats), extra={"tracking": tracking_fingerprint(tracking)}, area_ids=[area_id])
 
 
-def _mark_cached(result: BuildResult, info: dict, progress: Progress) -> None:
-    result.status = "cached"
-    result.outputs = info["outputs"]
-    result.warnings = info.get("warnings", 0)
-    progress(result.name, "up to date", "(nothing changed; use --force to rebuild)")
+def cached_result(name: str, key: str, formats: tuple[str, ...], progress: Progress | None = None) -> BuildResult | None:
+    """The result of output ``name`` (a folder of the site) when it was built under ``key``, else None."""
+    info = _cached(site_dir() / name, key, tuple(formats))
+    if info is None:
+        return None
+    result = BuildResult(name=name, status="cached", outputs=info["outputs"], warnings=info.get("warnings", 0), fingerprint=key)
+    if progress is not None:
+        progress(name, "up to date", "(nothing changed; use --force to rebuild)")
+    return result
 
 
 def up_to_date(area_id: str, formats=("html", "pdf"), renderer: str = "auto") -> BuildResult | None:
@@ -466,12 +468,7 @@ def up_to_date(area_id: str, formats=("html", "pdf"), renderer: str = "auto") ->
         key = area_fingerprint(area_id, chosen, tuple(formats), default_tracking(area_id))
     except Exception:  # noqa: BLE001 - let the full build report the problem
         return None
-    info = _cached(site_dir() / area_id, key, tuple(formats))
-    if info is None:
-        return None
-    result = BuildResult(name=area_id, status="cached", fingerprint=key)
-    _mark_cached(result, info, lambda *a: None)
-    return result
+    return cached_result(area_id, key, formats)
 
 
 def _short(exc: Exception) -> str:
@@ -579,12 +576,7 @@ def comparison_up_to_date(area_ids: list[str], formats=("html", "pdf"), renderer
         key = comparison_fingerprint(name, area_ids, resolve_renderer(renderer), tuple(formats))
     except Exception:  # noqa: BLE001 - let the full build report the problem
         return None
-    info = _cached(site_dir() / name, key, tuple(formats))
-    if info is None:
-        return None
-    result = BuildResult(name=name, status="cached", fingerprint=key, warnings=info.get("warnings", 0))
-    result.outputs = info["outputs"]
-    return result
+    return cached_result(name, key, formats)
 
 
 def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
@@ -612,12 +604,9 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
         notebook = notebooks_dir() / COMPARE_NOTEBOOK
         key = comparison_fingerprint(name, area_ids, chosen, formats)
         result.fingerprint = key
-        if not force:
-            info = _cached(final, key, formats)
-            if info is not None:
-                result.status, result.outputs = "cached", info["outputs"]
-                progress(name, "up to date", "(nothing changed; use --force to rebuild)")
-                return result
+        cached = None if force else cached_result(name, key, formats, progress)
+        if cached is not None:
+            return cached
         progress(name, "validating", f"({', '.join(area_ids)})")
         t = time.perf_counter()
         staging.mkdir(parents=True)
