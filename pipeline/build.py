@@ -113,10 +113,28 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+_raw_tables: dict[tuple, object] = {}
+
+
+def _read_raw_once(path: Path):
+    """``read_raw_table`` memoised on the file's identity (path, size, mtime): one parse per file per run."""
+    from .loaders import read_raw_table
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _raw_tables:
+        if len(_raw_tables) > 64:
+            _raw_tables.clear()
+        _raw_tables[key] = read_raw_table(path)
+    return _raw_tables[key]
+
+
 def area_rows_fingerprint(area_id: str) -> str:
     """Hash of this area's rows in every table, plus the shared tables and the set of area ids."""
     from .dataset import AREA_TABLES
-    from .loaders import read_raw_table, table_path
+    from .loaders import table_path
+
+    read_raw_table = _read_raw_once
 
     h = hashlib.sha256()
     defs = table_path("indicator_definitions")

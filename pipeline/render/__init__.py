@@ -88,7 +88,7 @@ def renderer_versions(renderer: str) -> dict[str, str]:
     else:
         from .embedded import versions as embedded_versions
 
-        versions = embedded_versions()
+        versions = dict(embedded_versions())  # a copy: the cached dict is not ours to extend
     versions["templates"] = templates_fingerprint()
     return versions
 

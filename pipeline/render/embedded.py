@@ -14,6 +14,8 @@ so values are literal strings (not parsed as Markdown) and booleans are real boo
 
 from __future__ import annotations
 
+import functools
+
 import logging
 import os
 import subprocess
@@ -49,7 +51,9 @@ def pandoc_path() -> str:
         raise RenderError(f"pandoc was not found ({exc}); reinstall pypandoc-binary") from exc
 
 
+@functools.lru_cache(maxsize=1)
 def versions() -> dict[str, str]:
+    """pandoc's and typst's versions (asked once per process: they cannot change while it runs)."""
     import importlib.metadata
 
     import pypandoc
