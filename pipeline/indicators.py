@@ -326,3 +326,23 @@ def interval_text(est: stats.Estimate, defn: Definition) -> str:
         return "not calculated"
     d = 1 if defn.unit == "%" else (0 if defn.multiplier >= 100000 else 2)
     return f"{fmt_number(est.lower, d)}–{fmt_number(est.upper, d)}"
+
+
+def indicator_trend(periods: list[IndicatorPeriod]) -> stats.Trend:
+    """Trend over the latest run of consecutive annual periods of one indicator (oldest first).
+
+    Tested only with at least ``stats.MIN_TREND_POINTS`` comparable annual points whose counts and
+    denominators are known; otherwise the Trend says why it cannot be calculated.
+    """
+    annual = sorted((p for p in periods if 330 <= (p.period_end - p.period_start).days <= 400), key=lambda p: p.period_end)
+    run: list[IndicatorPeriod] = annual[-1:]
+    for p in reversed(annual[:-1]):
+        if consecutive(p.period_start, p.period_end, run[0].period_start, run[0].period_end):
+            run.insert(0, p)
+        else:
+            break
+    counts = [p.numerator for p in run]
+    denominators = [p.denominator for p in run]
+    if periods and periods[0].definition.statistic == "proportion":
+        return stats.proportion_trend(counts, denominators)
+    return stats.rate_trend(counts, denominators)

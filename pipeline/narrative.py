@@ -152,3 +152,12 @@ def headline(ip: IndicatorPeriod) -> str:
     else:
         text += "; no interval: the count and its denominator were not both published"
     return text + "."
+
+
+def describe_trend(trend: stats.Trend) -> str:
+    """One sentence on the trend, or why it cannot be calculated."""
+    if trend.status != "calculated":
+        return f"Trend: cannot be calculated — {trend.reason}."
+    if trend.direction == "no significant change":
+        return f"Trend: no significant change over {trend.n_points} annual points ({trend.method}, p = {_p(trend.p_value)})."
+    return f"Trend: significantly {trend.direction} over {trend.n_points} annual points ({trend.method}, p = {_p(trend.p_value)})."

@@ -20,7 +20,7 @@ import pandas as pd
 from . import charts, inspection, narrative, stats
 from .contracts import ValidationReport, read_report
 from .dataset import AreaData, load_area
-from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text
+from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
 from .markdown import md_table  # noqa: F401 - part of this module's API
 
 GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
@@ -406,6 +406,7 @@ def performance(plan: Plan) -> str:
         for ip in periods[1:]:
             if ip.change is not None:
                 out.append(narrative.describe_change(ip) + "\n")
+        out.append(narrative.describe_trend(indicator_trend(periods)) + "\n")
         out.append(_figure(plan, charts.indicator_chart(periods, _fig_path(plan, f"fig-{indicator_id}"), plan.area_name)))
     if quals:
         out.append("## Comparisons published without figures {#sec-qualitative}\n")

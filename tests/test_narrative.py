@@ -128,3 +128,25 @@ def test_sentence_name_keeps_acronyms():
     assert narrative.sentence_name(D) == "FTE rate"
     D.short_name = "Reoffending rate"
     assert narrative.sentence_name(D) == "reoffending rate"
+
+
+def test_trend_needs_five_comparable_annual_points_with_counts():
+    from pipeline.indicators import indicator_trend
+
+    two = indicators([
+        row("fte_rate", "2016/17", "2016-04-01", "2017-03-31", 180),
+        row("fte_rate", "2017/18", "2017-04-01", "2018-03-31", 125),
+    ])
+    assert narrative.describe_trend(indicator_trend(two)) == (
+        "Trend: cannot be calculated — only 2 comparable annual points; at least 5 are needed.")
+    years = [(f"20{y}/{y + 1}", f"20{y}-04-01", f"20{y + 1}-03-31") for y in range(13, 18)]
+    falling = indicators([row("custody_share", label, s, e, c / 4, numerator=c, denominator=400)
+                          for (label, s, e), c in zip(years, [60, 50, 40, 30, 20])])
+    assert narrative.describe_trend(indicator_trend(falling)).startswith(
+        "Trend: significantly decreasing over 5 annual points (chi-squared test for trend (Cochran–Armitage)")
+    no_counts = indicators([row("reoffending_rate", label, s, e, 30.0) for label, s, e in years])
+    assert narrative.describe_trend(indicator_trend(no_counts)) == (
+        "Trend: cannot be calculated — a count or denominator is not published for every point.")
+    gap = indicators([row("custody_share", label, s, e, 5.0, numerator=20, denominator=400)
+                      for label, s, e in years[:2] + years[3:]])
+    assert "only 2 comparable annual points" in narrative.describe_trend(indicator_trend(gap))
