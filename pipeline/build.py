@@ -695,17 +695,23 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
             results[i] = (build_comparison(list(target), formats=formats, renderer=renderer, force=force, progress=progress)
                           if kind == "compare" else build_area(target, formats=formats, renderer=renderer, force=force, progress=progress))
         return [results[i] for i in range(len(tasks))]
-    # Fresh ("spawn") workers, each replaced after WORKER_TASKS outputs: memory stays bounded on long runs.
+    # Fresh ("spawn") workers, replaced after about WORKER_TASKS outputs each, so memory stays bounded on
+    # long runs. The pool is renewed per batch rather than with max_tasks_per_child, which deadlocks on
+    # Python 3.11-3.13 (CPython gh-115634).
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(stale)), mp_context=context, max_tasks_per_child=WORKER_TASKS) as pool:
-        futures = {pool.submit(_build_worker, (tasks[i][0], tasks[i][1], tuple(formats), renderer, force)): i for i in stale}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                results[i] = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed output
-                name = "compare" if tasks[i][0] == "compare" else str(tasks[i][1])
-                results[i] = BuildResult(name=name, status="failed", message=f"{type(exc).__name__}: {exc}")
+    workers = min(jobs, len(stale))
+    batch = workers * WORKER_TASKS
+    for start in range(0, len(stale), batch):
+        chunk = stale[start:start + batch]
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context) as pool:
+            futures = {pool.submit(_build_worker, (tasks[i][0], tasks[i][1], tuple(formats), renderer, force)): i for i in chunk}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed output
+                    name = "compare" if tasks[i][0] == "compare" else str(tasks[i][1])
+                    results[i] = BuildResult(name=name, status="failed", message=f"{type(exc).__name__}: {exc}")
     return [results[i] for i in range(len(tasks))]
 
 
