@@ -14,7 +14,10 @@ What is timed (every build with the embedded renderer: pandoc + typst wheels, HT
 2. ours, cold: ``yjplan build --all --renderer embedded`` into an empty build folder.
 3. ours, warm: the same command again with nothing changed (must build nothing).
 4. ours, one area changed: one figure of warwickshire in indicators.csv edited, the same command.
-5. scale: N synthetic fictional areas (``pipeline.synthetic.generate_many``), ``yjplan build <ids>``.
+5. scale: N synthetic fictional areas (``pipeline.synthetic.generate_many``: one extract per area, about
+   6,700 rows each, the density of bench_cohorts.py), added to a copy of the published data (areas.csv
+   rows with data_kind=synthetic, region Synthetic, codes Z99......, a content file each, tracking.yml
+   entries naming the extracts), then ``yjplan build <their ids> --format html,pdf``.
 
 Fair comparison: ``--all`` also builds the synthetic demonstration area (demoshire) and the site
 index. Scenarios 1-4 therefore run on a copy of data/ WITHOUT demoshire (its areas.csv row, content
