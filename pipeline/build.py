@@ -233,6 +233,13 @@ def validated_extract(extract: str, staging: Path) -> str:
 
     The typed extract and its report are cached by the file's content hash.
     """
+    target = staging / "tracking_extract.pkl"
+    shutil.copyfile(_validated_extract_cache(extract), target)
+    return str(target.resolve())
+
+
+def _validated_extract_cache(extract: str) -> Path:
+    """The cached (typed extract, report) pickle of an extract, validating it first if needed."""
     import pickle
 
     from .tracking import load_extract
@@ -245,9 +252,22 @@ def validated_extract(extract: str, staging: Path) -> str:
     if not cache.exists():
         frame, report = load_extract(source)  # raises with file, line and column on a critical failure
         _atomic_write(cache, pickle.dumps((frame, report), protocol=pickle.HIGHEST_PROTOCOL))
-    target = staging / "tracking_extract.pkl"
-    shutil.copyfile(cache, target)
-    return str(target.resolve())
+    return cache
+
+
+def prevalidate(area_id: str) -> None:
+    """Fill the validation caches of an area (and its extract) in this process; errors are left to its build.
+
+    ``build_many`` calls this in the driver, one area after another while the workers build the
+    areas already validated, so Great Expectations is imported once per run instead of once per worker.
+    """
+    try:
+        validated_area(area_id)
+        tracking = default_tracking(area_id)
+        if tracking and tracking.get("extract"):
+            _validated_extract_cache(tracking["extract"])
+    except Exception:  # noqa: BLE001 - the area's own build reports the problem with its context
+        pass
 
 
 # --------------------------------------------------------------------------- one output
@@ -303,6 +323,10 @@ def _shutdown_kernel() -> None:
             pass
 
 
+#: Run in a new kernel before its first notebook: the imports every plan needs.
+KERNEL_WARM_UP = "import pipeline.sections, pipeline.compare_sections, pipeline.tracking_section"
+
+
 def _reused_kernel(cwd: Path):
     """A started kernel for this process, reset to a clean namespace and moved to ``cwd``.
 
@@ -317,7 +341,7 @@ def _reused_kernel(cwd: Path):
     if "km" not in _kernel:
         km = KernelManager(kernel_name=ensure_kernel())
         km.start_kernel(cwd=str(cwd))
-        _kernel.update(km=km, uses=0)
+        _kernel.update(km=km, uses=0, warm=False)
         atexit.register(_shutdown_kernel)
         # Pool workers leave through multiprocessing's own exit path, which skips atexit but runs finalizers.
         multiprocessing.util.Finalize(None, _shutdown_kernel, exitpriority=10)
@@ -326,10 +350,11 @@ def _reused_kernel(cwd: Path):
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=120)
-        reply = kc.execute_interactive(
-            f"get_ipython().reset(new_session=True, aggressive=False)\nimport os as _os\n_os.chdir({str(cwd)!r})\ndel _os",
-            silent=True, store_history=False, timeout=120,
-        )
+        code = f"get_ipython().reset(new_session=True, aggressive=False)\nimport os as _os\n_os.chdir({str(cwd)!r})\ndel _os"
+        if not _kernel["warm"]:
+            code = KERNEL_WARM_UP + "\n" + code
+            _kernel["warm"] = True
+        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=300)
     finally:
         kc.stop_channels()
     if reply["content"]["status"] != "ok":
@@ -661,6 +686,25 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
 WORKER_TASKS = 40
 
 
+def _noop() -> None:
+    return None
+
+
+def _worker_init() -> None:
+    """A new build worker: PDFs compiled out of process (bounded memory); its kernel started and warmed now,
+    while the driver validates, instead of on its first notebook."""
+    from .render import embedded
+
+    embedded.IN_PROCESS = False
+    try:
+        folder = build_dir() / ".staging"
+        folder.mkdir(parents=True, exist_ok=True)
+        _reused_kernel(folder)
+        _kernel["uses"] -= 1  # warming up is not a notebook
+    except Exception:  # noqa: BLE001 - the first build will start a kernel and report any problem
+        _shutdown_kernel()
+
+
 def _build_worker(args: tuple) -> BuildResult:
     kind, target, formats, renderer, force = args
     if kind == "compare":
@@ -703,8 +747,15 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
     batch = workers * WORKER_TASKS
     for start in range(0, len(stale), batch):
         chunk = stale[start:start + batch]
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context) as pool:
-            futures = {pool.submit(_build_worker, (tasks[i][0], tasks[i][1], tuple(formats), renderer, force)): i for i in chunk}
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context, initializer=_worker_init) as pool:
+            for _ in range(min(workers, len(chunk))):
+                pool.submit(_noop)  # start the workers (and their kernels) now, not after the first validation
+            futures = {}
+            for i in chunk:
+                kind, target = tasks[i]
+                if kind == "area":
+                    prevalidate(target)  # here, while the workers start up and build earlier areas
+                futures[pool.submit(_build_worker, (kind, target, tuple(formats), renderer, force))] = i
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:
