@@ -742,7 +742,13 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
     # Fresh ("spawn") workers, replaced after about WORKER_TASKS outputs each, so memory stays bounded on
     # long runs. The pool is renewed per batch rather than with max_tasks_per_child, which deadlocks on
     # Python 3.11-3.13 (CPython gh-115634).
-    context = multiprocessing.get_context("spawn")
+    forkserver = os.environ.get("YJPLAN_POOL", "forkserver") == "forkserver"
+    if forkserver:
+        # Workers fork from a server that imported Great Expectations, papermill and the pipeline once.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["pipeline._preload"])
+    else:
+        context = multiprocessing.get_context("spawn")
     workers = min(jobs, len(stale))
     batch = workers * WORKER_TASKS
     for start in range(0, len(stale), batch):
@@ -753,7 +759,7 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
             futures = {}
             for i in chunk:
                 kind, target = tasks[i]
-                if kind == "area":
+                if kind == "area" and not forkserver:
                     prevalidate(target)  # here, while the workers start up and build earlier areas
                 futures[pool.submit(_build_worker, (kind, target, tuple(formats), renderer, force))] = i
             for fut in as_completed(futures):

@@ -181,7 +181,12 @@ stamp = args.pop("timestamp", None)
 if stamp is not None:
     args["timestamp"] = datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc)
 try:
-    typst.compile(sys.stdin.buffer.read(), **args)
+    if hasattr(typst, "compile_with_warnings"):
+        _, warnings = typst.compile_with_warnings(sys.stdin.buffer.read(), **args)
+        for warning in warnings or []:
+            sys.stdout.write(json.dumps(str(getattr(warning, "message", warning))) + chr(10))
+    else:
+        typst.compile(sys.stdin.buffer.read(), **args)
 except Exception as exc:
     msg = getattr(exc, "message", None) or str(exc)
     hints = getattr(exc, "hints", None) or []
@@ -212,6 +217,9 @@ def _compile_in_subprocess(source: str, kwargs: dict) -> None:
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
         raise RenderError(f"typst could not compile the PDF: {detail}")
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():  # typst's warnings, one JSON string a line
+        if line.strip():
+            log.warning("typst: %s", json.loads(line))
 
 
 def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path:
