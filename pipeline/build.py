@@ -9,6 +9,7 @@ a content hash of everything that can change them is unchanged (``--force`` rebu
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -103,6 +104,7 @@ def _hash_files(h, paths: Iterable[Path]) -> None:
         h.update(p.read_bytes() if p.exists() else b"<missing>")
 
 
+@functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the package's code and templates (stands in for the package version during development)."""
     h = hashlib.sha256(__version__.encode())
@@ -327,7 +329,7 @@ def _shutdown_kernel() -> None:
 KERNEL_WARM_UP = "import pipeline.sections, pipeline.compare_sections, pipeline.tracking_section"
 
 
-def _reused_kernel(cwd: Path):
+def _reused_kernel(cwd: Path, count: bool = True):
     """A started kernel for this process, reset to a clean namespace and moved to ``cwd``.
 
     Starting a kernel and importing pandas, matplotlib, scipy and the pipeline costs about two
@@ -360,7 +362,7 @@ def _reused_kernel(cwd: Path):
     if reply["content"]["status"] != "ok":
         _shutdown_kernel()
         raise RuntimeError(f"could not prepare the kernel: {reply['content'].get('evalue', reply['content'])}")
-    _kernel["uses"] += 1
+    _kernel["uses"] += int(count)
     return km
 
 
@@ -627,6 +629,7 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
     """Execute and render the comparison notebook for the chosen areas."""
     from .contracts import write_report
     from .dataset import check_area, list_areas
+    from .markdown import join_and
     from .render import resolve_renderer
 
     progress = progress or (lambda *a: None)
@@ -664,7 +667,7 @@ def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str
         result.seconds["validate"] = time.perf_counter() - t
         names = list(areas_table.set_index("area_id").loc[area_ids, "area_name"])
         meta = {
-            "title": "Youth justice: " + ", ".join(names[:-1]) + f" and {names[-1]} compared",
+            "title": f"Youth justice: {join_and(names)} compared",
             "subtitle": "National indicators, money, staffing and inspection, side by side — each figure with its own period",
             "author": "yjplan comparison", "date": date.today().isoformat(), "lang": "en-GB", "synthetic": False,
             "period": "various",
@@ -699,8 +702,7 @@ def _worker_init() -> None:
     try:
         folder = build_dir() / ".staging"
         folder.mkdir(parents=True, exist_ok=True)
-        _reused_kernel(folder)
-        _kernel["uses"] -= 1  # warming up is not a notebook
+        _reused_kernel(folder, count=False)  # warming up is not a notebook
     except Exception:  # noqa: BLE001 - the first build will start a kernel and report any problem
         _shutdown_kernel()
 
@@ -742,9 +744,10 @@ def build_many(area_ids: list[str], formats=("html", "pdf"), renderer: str = "au
     # Fresh ("spawn") workers, replaced after about WORKER_TASKS outputs each, so memory stays bounded on
     # long runs. The pool is renewed per batch rather than with max_tasks_per_child, which deadlocks on
     # Python 3.11-3.13 (CPython gh-115634).
-    forkserver = os.environ.get("YJPLAN_POOL", "forkserver") == "forkserver"
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
     if forkserver:
-        # Workers fork from a server that imported Great Expectations, papermill and the pipeline once.
+        # Workers fork from a server that imported Great Expectations, papermill and the pipeline once;
+        # where there is no fork server (Windows) spawned workers get their data validated by the driver.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["pipeline._preload"])
     else:

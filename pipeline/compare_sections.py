@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, inspection, narrative
 from .compare import AreaSummary, aligned_indicators, area_differences, load_summaries
 from .indicators import fmt_number
-from .sections import md_table
+from .markdown import join_and, md_table
 
 
 class Comparison:
@@ -38,12 +38,8 @@ def build_comparison_doc(areas: str, validation_reports: str = "", figures_dir: 
     return Comparison(load_summaries(ids, reports), Path(figures_dir), build_date)
 
 
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def introduction(c: Comparison) -> str:
-    names = _and([s.name for s in c.summaries])
+    names = join_and([s.name for s in c.summaries])
     periods = []
     for s in c.summaries:
         mine = c.aligned[(c.aligned["area"] == s.name) & c.aligned["value"].notna()] if not c.aligned.empty else c.aligned
@@ -100,7 +96,7 @@ def indicators_section(c: Comparison) -> str:
 def money_section(c: Comparison) -> str:
     thousands = [s.name for s in c.summaries
                  if s.data.table("budget") is not None and (s.data.table("budget").get("unit", pd.Series(dtype=str)) == "GBP_thousands").any()]
-    converted = f" ({_and(thousands)} {'publishes its budget' if len(thousands) == 1 else 'publish their budgets'} in £000, converted)" if thousands else ""
+    converted = f" ({join_and(thousands)} {'publishes its budget' if len(thousands) == 1 else 'publish their budgets'} in £000, converted)" if thousands else ""
     out = ["# Money {#sec-money}\n",
            f"All amounts are in pounds{converted}. Budget per 10–17 "
            "resident uses the population named in the table; where no population is published it is derived from the "
@@ -166,7 +162,7 @@ def staffing_section(c: Comparison) -> str:
         out.append(f"Staff numbers are as each plan published them ({'; '.join(bases)}); plans mix headcounts and "
                    "full-time equivalents, so small differences are not meaningful.")
     if missing:
-        out.append(f"{_and(missing)} {'publishes' if len(missing) == 1 else 'publish'} no staffing figures in the text.")
+        out.append(f"{join_and(missing)} {'publishes' if len(missing) == 1 else 'publish'} no staffing figures in the text.")
     out.append("")
     return "\n".join(out)
 

@@ -13,6 +13,11 @@ def _esc(value: Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
+def join_and(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def md_table(frame: pd.DataFrame, caption: str, table_id: str, align: str | None = None) -> str:
     """A pipe table with a caption line (``: caption {#tbl-id}``)."""
     cols = list(frame.columns)

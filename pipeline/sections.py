@@ -659,10 +659,8 @@ def _tracking_cell(value: Any, column: str = "") -> str:
         return "yes" if value else "no"
     if column == "p_value" and isinstance(value, (int, float)):
         return narrative._p(float(value))
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value == int(value) and abs(value) >= 1000 else f"{value:g}"
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, (int, float)):
+        return fmt_number(value)
     return str(value)
 
 
