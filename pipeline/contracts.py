@@ -36,6 +36,22 @@ INT_REGEX = r"^-?[0-9][0-9,]*$"
 DATE_REGEX = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 SEVERITIES = ("critical", "warning", "info")
 
+#: Expectations whose verdict on a row depends on that row alone (GX "map" expectations): a run over
+#: several parts' rows together, split by row, gives each part what a run on its own rows gives.
+ROW_WISE = frozenset({
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal",
+})
+#: Expectations on a table's header only: the same verdict for any subset of its rows.
+HEADER_ONLY = frozenset({"expect_column_to_exist", "expect_table_columns_to_match_set"})
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -289,15 +305,19 @@ def _gx():
 
 def _run_gx(frame: pd.DataFrame, suite_name: str, expectations: list[dict], parameters: dict) -> list:
     gx, ExpectationConfiguration, context, batch_definition = _gx()
-    suite = gx.ExpectationSuite(name=f"{suite_name}-{id(expectations)}")
-    for position, exp in enumerate(expectations):
-        kwargs = dict(exp["kwargs"])
-        meta = {**(exp.get("meta") or {}), "_position": position}
-        # add_expectation_configuration would merge distinct expect_column_to_exist entries (GX 1.x);
-        # adding the domain object keeps every expectation.
-        suite.add_expectation(
-            ExpectationConfiguration(type=exp["type"], kwargs=kwargs, meta=meta, severity=exp.get("severity", "critical")).to_domain_obj()
-        )
+    # Given to the constructor, every expectation is kept as it is: add_expectation would merge
+    # "equalish" ones (distinct expect_column_to_exist entries, GX 1.x) and compares each new
+    # expectation with all earlier ones (quadratic in the suite's size).
+    suite = gx.ExpectationSuite(
+        name=f"{suite_name}-{id(expectations)}",
+        expectations=[
+            ExpectationConfiguration(
+                type=exp["type"], kwargs=dict(exp["kwargs"]), meta={**(exp.get("meta") or {}), "_position": position},
+                severity=exp.get("severity", "critical"),
+            ).to_domain_obj()
+            for position, exp in enumerate(expectations)
+        ],
+    )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, expectation_parameters=parameters, result_format={"result_format": "COMPLETE"})
     # GX does not keep the suite's order in its results: put each result back beside its expectation.
@@ -341,11 +361,21 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: list[dict], results: list, stage: str) -> list[Outcome]:
+def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: list[dict], results: list, stage: str,
+              part_of: bool = False) -> list[Outcome]:
+    """One outcome per expectation. With ``part_of``, ``results`` came from a run over more rows than
+    ``frame`` (see ``validate_frames``): a row-wise expectation then succeeds when none of ``frame``'s
+    own rows is unexpected."""
     outcomes = []
+    own = set(frame.index) if part_of else set()
     for exp, res in zip(expectations, results):
         meta = exp.get("meta") or {}
         column = _column_of(exp)
+        success = bool(res.success)
+        if part_of and exp["type"] in ROW_WISE:
+            success = success or not any(
+                (i.get("index") if isinstance(i, dict) else i) in own for i in (res.result or {}).get("unexpected_index_list") or []
+            )
         out = Outcome(
             table=table,
             file=file_label,
@@ -353,7 +383,7 @@ def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: li
             column=column,
             severity=exp.get("severity", "critical"),
             stage=stage,
-            success=bool(res.success),
+            success=success,
             description=_describe(exp),
         )
         info = res.exception_info or {}
@@ -362,7 +392,7 @@ def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: li
             out.observed = f"could not be evaluated: {str(info.get('exception_message', ''))[:200]}"
         result = res.result or {}
         indexes = result.get("unexpected_index_list") or []
-        if indexes and not res.success:
+        if indexes and not out.success:
             show = meta.get("show_columns") or [c for c in (column.split(", ") if column else [])]
             idx_values = [i if not isinstance(i, dict) else i.get("index") for i in indexes]
             idx_values = [i for i in idx_values if i in frame.index]
@@ -370,7 +400,7 @@ def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: li
             out.details = [_row_detail(frame, i, show, column) for i in idx_values]
             if "area_id" in frame.columns:
                 out.areas = {str(frame.loc[i, "area_id"]) for i in idx_values}
-        elif not res.success and not out.observed:
+        elif not out.success and not out.observed:
             observed = result.get("observed_value")
             if observed is not None:
                 out.observed = f"observed {observed!r}"
@@ -397,6 +427,24 @@ def _column_hint(frame: pd.DataFrame, exp: dict) -> str:
 # --------------------------------------------------------------------------- public API
 
 
+def _stages(suite: Suite) -> tuple[list[dict], list[dict]]:
+    declared = list(suite.expectations)
+    raw_exps = [e for e in declared if (e.get("meta") or {}).get("stage", "raw") == "raw"]
+    typed_exps = [e for e in declared if (e.get("meta") or {}).get("stage", "raw") == "typed"]
+    return raw_exps, typed_exps
+
+
+def _raw_runnable(suite: Suite, raw_exps: list[dict], present: set[str]) -> list[dict]:
+    """Raw expectations worth running: column existence first; others only on columns that exist."""
+    missing = {c.name for c in suite.columns} - present
+    return [
+        e
+        for e in raw_exps + generated_expectations(suite)
+        if e["type"] in ("expect_column_to_exist", "expect_table_columns_to_match_set")
+        or not (set(_column_of(e).split(", ")) & missing)
+    ]
+
+
 def validate_frame(
     raw: pd.DataFrame,
     suite: Suite,
@@ -412,19 +460,8 @@ def validate_frame(
     """
     parameters = parameters or {}
     report = ValidationReport()
-    declared = list(suite.expectations)
-    raw_exps = [e for e in declared if (e.get("meta") or {}).get("stage", "raw") == "raw"]
-    typed_exps = [e for e in declared if (e.get("meta") or {}).get("stage", "raw") == "typed"]
-
-    # Column existence first: a missing column makes other raw expectations on it meaningless.
-    present = set(raw.columns)
-    missing = {c.name for c in suite.columns} - present
-    raw_runnable = [
-        e
-        for e in raw_exps + generated_expectations(suite)
-        if e["type"] in ("expect_column_to_exist", "expect_table_columns_to_match_set")
-        or not (set(_column_of(e).split(", ")) & missing)
-    ]
+    raw_exps, typed_exps = _stages(suite)
+    raw_runnable = _raw_runnable(suite, raw_exps, set(raw.columns))
     raw_results = _run_gx(raw, suite.name, raw_runnable, parameters)
     report.outcomes += _outcomes(suite.table, file_label, raw, raw_runnable, raw_results, "raw")
     if report.critical_failures:
@@ -436,6 +473,90 @@ def validate_frame(
     typed_results = _run_gx(typed, suite.name, typed_exps, parameters)
     report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed")
     return report, typed
+
+
+def validate_frames(
+    parts: dict[str, pd.DataFrame],
+    suite: Suite,
+    file_label: str,
+    parameters: dict | None = None,
+    prepare: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+) -> dict[str, tuple[ValidationReport, pd.DataFrame | None]]:
+    """``validate_frame`` for each of several parts of one file (each area's rows), in fewer GX runs.
+
+    Header and row-wise expectations run once over all the parts' rows and each part gets the
+    verdict on its own rows; the others (uniqueness, aggregates, any with ``mostly``) run on each
+    part alone, so every part's report is exactly the one ``validate_frame`` gives it. Where that
+    cannot be guaranteed (parts with different columns or dtypes, shared row labels, an expectation
+    GX could not evaluate) each part is validated on its own.
+    """
+    parameters = parameters or {}
+
+    def one_by_one() -> dict:
+        return {key: validate_frame(frame, suite, file_label, parameters, prepare) for key, frame in parts.items()}
+
+    if len(parts) < 2:
+        return one_by_one()
+    raw_exps, typed_exps = _stages(suite)
+    first = next(iter(parts.values()))
+    raw_outcomes = _run_parts(suite, file_label, parts, _raw_runnable(suite, raw_exps, set(first.columns)), parameters, "raw")
+    if raw_outcomes is None:
+        return one_by_one()
+    results: dict[str, tuple[ValidationReport, pd.DataFrame | None]] = {}
+    typed_parts: dict[str, pd.DataFrame] = {}
+    for key, outcomes in raw_outcomes.items():
+        report = ValidationReport(outcomes)
+        if report.critical_failures:
+            results[key] = (report, None)
+            continue
+        typed = convert_types(parts[key], suite)
+        if prepare is not None:
+            typed = prepare(typed, parts[key])
+        typed_parts[key] = typed
+        results[key] = (report, typed)
+    if typed_parts:
+        typed_outcomes = _run_parts(suite, file_label, typed_parts, typed_exps, parameters, "typed")
+        if typed_outcomes is None:
+            return one_by_one()
+        for key, outcomes in typed_outcomes.items():
+            results[key][0].outcomes.extend(outcomes)
+    return {key: results[key] for key in parts}
+
+
+def _splittable(exp: dict) -> bool:
+    return (exp["type"] in ROW_WISE or exp["type"] in HEADER_ONLY) and "mostly" not in exp["kwargs"]
+
+
+def _run_parts(suite: Suite, file_label: str, parts: dict[str, pd.DataFrame], expectations: list[dict],
+               parameters: dict, stage: str) -> dict[str, list[Outcome]] | None:
+    """Outcomes of ``expectations`` for each part (in order); None when the shared run cannot be split."""
+    shared = [i for i, e in enumerate(expectations) if _splittable(e)]
+    own = [i for i, e in enumerate(expectations) if not _splittable(e)]
+    outcomes: dict[str, list] = {key: [None] * len(expectations) for key in parts}
+    if shared:
+        frames = list(parts.values())
+        columns, dtypes = list(frames[0].columns), list(frames[0].dtypes)
+        if any(list(f.columns) != columns or list(f.dtypes) != dtypes for f in frames):
+            return None
+        combined = pd.concat(frames)
+        if not combined.index.is_unique:
+            return None
+        exps = [expectations[i] for i in shared]
+        results = _run_gx(combined, suite.name, exps, parameters)
+        for exp, res in zip(exps, results):
+            if (res.exception_info or {}).get("raised_exception"):
+                return None
+            if not res.success and exp["type"] in ROW_WISE and not (res.result or {}).get("unexpected_index_list"):
+                return None
+        for key, frame in parts.items():
+            for i, out in zip(shared, _outcomes(suite.table, file_label, frame, exps, results, stage, part_of=True)):
+                outcomes[key][i] = out
+    if own:
+        exps = [expectations[i] for i in own]
+        for key, frame in parts.items():
+            for i, out in zip(own, _outcomes(suite.table, file_label, frame, exps, _run_gx(frame, suite.name, exps, parameters), stage)):
+                outcomes[key][i] = out
+    return outcomes
 
 
 def convert_types(raw: pd.DataFrame, suite: Suite) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from . import reconcile
-from .contracts import ValidationReport, convert_types, load_suite, outcomes_for_area, validate_frame
+from .contracts import ValidationReport, convert_types, load_suite, outcomes_for_area, validate_frames
 from .errors import DataContractError, DataFileError, UnknownAreaError
 from .loaders import LINE_COLUMN, read_raw_table, read_text, table_path
 from .paths import content_dir, contracts_dir, data_dir
@@ -87,6 +87,13 @@ def check_area(area_id: str, base: Path | None = None) -> None:
         )
 
 
+def area_row(area_id: str) -> dict:
+    """An area's row of areas.csv, as text (names, plan period, data kind)."""
+    check_area(area_id)
+    raw = read_areas()
+    return {k: v for k, v in raw[raw["area_id"] == area_id].iloc[0].to_dict().items() if k != LINE_COLUMN}
+
+
 def read_content(area_id: str) -> dict:
     """The analyst-edited narrative for an area (``data/content/<area_id>.yml``)."""
     path = content_dir() / f"{area_id}.yml"
@@ -102,14 +109,75 @@ def read_content(area_id: str) -> dict:
     return doc
 
 
-def _validate_table(table: str, raw: pd.DataFrame, parameters: dict, definitions: pd.DataFrame | None, run_gx: bool = True):
+def _validate_parts(table: str, parts: dict[str, pd.DataFrame], parameters: dict, definitions: pd.DataFrame | None,
+                    run_gx: bool = True) -> dict[str, tuple[ValidationReport, pd.DataFrame | None]]:
+    """Each part (an area's rows of ``table``) validated against the table's contract, or only typed."""
     suite = load_suite(table, contracts_dir())
     preparer = reconcile.PREPARERS.get(table)
     prepare = (lambda typed, raw_: preparer(typed, raw_, definitions)) if preparer else None
     if not run_gx:
-        typed = convert_types(raw, suite)
-        return ValidationReport(), (prepare(typed, raw) if prepare else typed)
-    return validate_frame(raw, suite, _label(table_path(table)), parameters=parameters, prepare=prepare)
+        out = {}
+        for key, raw in parts.items():
+            typed = convert_types(raw, suite)
+            out[key] = (ValidationReport(), prepare(typed, raw) if prepare else typed)
+        return out
+    return validate_frames(parts, suite, _label(table_path(table)), parameters=parameters, prepare=prepare)
+
+
+@dataclass
+class _Validated:
+    report: ValidationReport
+    tables: dict[str, pd.DataFrame]
+    area_row: dict
+    definitions: pd.DataFrame | None
+
+
+def _validate_areas(area_ids: list[str], run_gx: bool = True) -> dict[str, _Validated]:
+    """Every table of each area validated (one GX run per table and stage for all of them), or only typed.
+
+    The shared tables are validated once; each area's rows of the other tables are validated as
+    if on their own (``contracts.validate_frames``), so an area's report never depends on another
+    area's rows. Raises DataContractError when the indicator definitions fail critically (nothing
+    else can be checked without them).
+    """
+    areas_raw = read_areas()
+    definitions_raw = read_raw_table(table_path("indicator_definitions"))
+    parameters = {
+        "area_ids": sorted(set(areas_raw["area_id"])) if "area_id" in areas_raw else [],
+        "indicator_ids": sorted(set(definitions_raw["indicator_id"])) if "indicator_id" in definitions_raw else [],
+    }
+    areas_report, areas_typed = _validate_parts("areas", {"": areas_raw}, parameters, None, run_gx)[""]
+    defs_report, definitions = _validate_parts("indicator_definitions", {"": definitions_raw}, parameters, None, run_gx)[""]
+    reports = {a: ValidationReport() for a in area_ids}
+    for a in area_ids:
+        reports[a].extend(outcomes_for_area(areas_report, a))
+        reports[a].extend(ValidationReport(list(defs_report.outcomes)))
+    if definitions is None:
+        reports[area_ids[0]].raise_for_critical()
+
+    tables: dict[str, dict[str, pd.DataFrame]] = {a: {} for a in area_ids}
+    for table in AREA_TABLES:
+        raw_all = read_raw_table(table_path(table))
+        parts = {}
+        for a in area_ids:
+            raw = raw_all[raw_all["area_id"] == a] if "area_id" in raw_all.columns else raw_all
+            if raw.empty and "area_id" in raw_all.columns:
+                tables[a][table] = pd.DataFrame(columns=list(raw_all.columns))
+            else:
+                parts[a] = raw
+        for a, (table_report, typed) in _validate_parts(table, parts, parameters, definitions, run_gx).items():
+            reports[a].extend(table_report)
+            tables[a][table] = typed if typed is not None else parts[a]
+
+    return {
+        a: _Validated(
+            report=reports[a],
+            tables=tables[a],
+            area_row=areas_typed[areas_typed["area_id"] == a].iloc[0].to_dict() if areas_typed is not None else {},
+            definitions=definitions,
+        )
+        for a in area_ids
+    }
 
 
 def load_area(area_id: str, raise_on_critical: bool = True, report: ValidationReport | None = None) -> AreaData:
@@ -120,49 +188,19 @@ def load_area(area_id: str, raise_on_critical: bool = True, report: ValidationRe
     report travels with the data.
     """
     check_area(area_id)
-    run_gx = report is None
     if report is not None and not report.ok:
         report.raise_for_critical()
-    given = report
-    report = ValidationReport()
-    areas_raw = read_areas()
-    definitions_raw = read_raw_table(table_path("indicator_definitions"))
-    parameters = {
-        "area_ids": sorted(set(areas_raw["area_id"])) if "area_id" in areas_raw else [],
-        "indicator_ids": sorted(set(definitions_raw["indicator_id"])) if "indicator_id" in definitions_raw else [],
-    }
-    areas_report, areas_typed = _validate_table("areas", areas_raw, parameters, None, run_gx)
-    report.extend(outcomes_for_area(areas_report, area_id))
-    defs_report, definitions = _validate_table("indicator_definitions", definitions_raw, parameters, None, run_gx)
-    report.extend(defs_report)
-    if definitions is None:
-        report.raise_for_critical()
-
-    tables: dict[str, pd.DataFrame] = {}
-    files = {t: table_path(t) for t in ALL_TABLES}
-    for table in AREA_TABLES:
-        raw = read_raw_table(files[table])
-        if "area_id" in raw.columns:
-            raw = raw[raw["area_id"] == area_id]
-            if raw.empty:
-                tables[table] = pd.DataFrame(columns=[c for c in read_raw_table(files[table]).columns])
-                continue
-        table_report, typed = _validate_table(table, raw, parameters, definitions, run_gx)
-        report.extend(table_report)
-        tables[table] = typed if typed is not None else raw
-
-    if given is not None:
-        report = given
+    validated = _validate_areas([area_id], run_gx=report is None)[area_id]
+    report = report if report is not None else validated.report
     if raise_on_critical:
         report.raise_for_critical()
-    area_row = areas_typed[areas_typed["area_id"] == area_id].iloc[0].to_dict() if areas_typed is not None else {}
     return AreaData(
-        area=area_row,
-        definitions=definitions,
-        tables=tables,
+        area=validated.area_row,
+        definitions=validated.definitions,
+        tables=validated.tables,
         content=read_content(area_id),
         report=report,
-        files=files,
+        files={t: table_path(t) for t in ALL_TABLES},
     )
 
 
@@ -172,6 +210,18 @@ def validate_area(area_id: str) -> ValidationReport:
         return load_area(area_id, raise_on_critical=False).report
     except DataContractError as exc:
         return exc.report or ValidationReport()
+
+
+def validate_areas(area_ids: list[str]) -> dict[str, ValidationReport]:
+    """The validation reports of several areas, as ``validate_area`` gives each, in one pass over the files.
+
+    Unknown areas, unreadable files and failing indicator definitions raise, as in ``load_area``.
+    """
+    for a in area_ids:
+        check_area(a)
+    if not area_ids:
+        return {}
+    return {a: v.report for a, v in _validate_areas(list(area_ids)).items()}
 
 
 def drop_helper_columns(frame: pd.DataFrame) -> pd.DataFrame:

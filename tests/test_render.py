@@ -301,6 +301,40 @@ def test_missing_figure_raises_and_keeps_previous_outputs(tmp_path):
     assert not _leftovers(tmp_path)
 
 
+@pytest.mark.parametrize("failing", ["html", "pdf", "both"])
+def test_html_and_pdf_render_together_and_either_failure_is_reported(tmp_path, monkeypatch, failing):
+    """HTML and PDF are rendered at the same time; a failure of either (HTML's first) fails the render,
+    only after both have finished, and leaves nothing behind."""
+    from pipeline.render import embedded
+
+    finished = []
+    real_html, real_pdf = embedded.render_html, embedded.render_pdf
+
+    def html(*args, **kwargs):
+        time.sleep(0.3)  # still running when the PDF fails
+        finished.append("html")
+        if failing in ("html", "both"):
+            raise RenderError("html broke")
+        return real_html(*args, **kwargs)
+
+    def pdf(*args, **kwargs):
+        finished.append("pdf")
+        if failing in ("pdf", "both"):
+            raise RenderError("pdf broke")
+        return real_pdf(*args, **kwargs)
+
+    monkeypatch.setattr(embedded, "render_html", html)
+    monkeypatch.setattr(embedded, "render_pdf", pdf)
+    nb = write_plan(tmp_path / "run")
+    out = tmp_path / "out"
+    expected = "pdf broke" if failing == "pdf" else "html broke"
+    with pytest.raises(RenderError, match=expected):
+        render_document(nb, out, "plan", metadata=META, renderer="embedded")
+    assert sorted(finished) == ["html", "pdf"]
+    assert not out.exists() or not list(out.iterdir())
+    assert not _leftovers(tmp_path)
+
+
 def test_unresolved_cross_reference_is_an_error(tmp_path):
     nb = write_plan(tmp_path / "run", body=BODY + "\nSee @fig-nowhere.\n")
     with pytest.raises(RenderError, match="fig-nowhere"):

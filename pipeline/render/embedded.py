@@ -263,10 +263,26 @@ def render_pdf(markdown: str, out_file: Path, metadata: dict, resource_dir: Path
 
 def render(markdown: str, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,
            resource_dir: Path) -> dict[str, Path]:
-    """Render into ``staging``; returns {"html": path, "pdf": path} of the files written there."""
+    """Render into ``staging``; returns {"html": path, "pdf": path} of the files written there.
+
+    With both formats, a thread waits for pandoc to write the HTML while this one turns the
+    markdown into typst and compiles the PDF, so the two overlap whenever a core is free. Both
+    have finished when this returns or raises (with the HTML error, if both failed).
+    """
     files: dict[str, Path] = {}
+    html_file, pdf_file = staging / f"{stem}.html", staging / f"{stem}.pdf"
+    if "html" in formats and "pdf" in formats:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yjplan-html") as pool:
+            html = pool.submit(render_html, markdown, html_file, metadata, resource_dir)
+            try:
+                files["pdf"] = render_pdf(markdown, pdf_file, metadata, resource_dir)
+            finally:
+                files["html"] = html.result()  # waits for it; raises its error first
+        return {"html": files["html"], "pdf": files["pdf"]}
     if "html" in formats:
-        files["html"] = render_html(markdown, staging / f"{stem}.html", metadata, resource_dir)
+        files["html"] = render_html(markdown, html_file, metadata, resource_dir)
     if "pdf" in formats:
-        files["pdf"] = render_pdf(markdown, staging / f"{stem}.pdf", metadata, resource_dir)
+        files["pdf"] = render_pdf(markdown, pdf_file, metadata, resource_dir)
     return files
