@@ -467,9 +467,7 @@ def validate_frame(
     if report.critical_failures:
         return report, None
 
-    typed = convert_types(raw, suite)
-    if prepare is not None:
-        typed = prepare(typed, raw)
+    typed = typed_frame(raw, suite, prepare)
     typed_results = _run_gx(typed, suite.name, typed_exps, parameters)
     report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed")
     return report, typed
@@ -509,9 +507,7 @@ def validate_frames(
         if report.critical_failures:
             results[key] = (report, None)
             continue
-        typed = convert_types(parts[key], suite)
-        if prepare is not None:
-            typed = prepare(typed, parts[key])
+        typed = typed_frame(parts[key], suite, prepare)
         typed_parts[key] = typed
         results[key] = (report, typed)
     if typed_parts:
@@ -557,6 +553,13 @@ def _run_parts(suite: Suite, file_label: str, parts: dict[str, pd.DataFrame], ex
             for i, out in zip(own, _outcomes(suite.table, file_label, frame, exps, _run_gx(frame, suite.name, exps, parameters), stage)):
                 outcomes[key][i] = out
     return outcomes
+
+
+def typed_frame(raw: pd.DataFrame, suite: Suite,
+                prepare: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The raw frame converted to its declared types, with ``prepare``'s reconciliation columns if given."""
+    typed = convert_types(raw, suite)
+    return prepare(typed, raw) if prepare is not None else typed
 
 
 def convert_types(raw: pd.DataFrame, suite: Suite) -> pd.DataFrame:

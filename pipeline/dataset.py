@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from . import reconcile
-from .contracts import ValidationReport, convert_types, load_suite, outcomes_for_area, validate_frames
+from .contracts import ValidationReport, load_suite, outcomes_for_area, typed_frame, validate_frames
 from .errors import DataContractError, DataFileError, UnknownAreaError
 from .loaders import LINE_COLUMN, read_raw_table, read_text, table_path
 from .paths import content_dir, contracts_dir, data_dir
@@ -116,11 +116,7 @@ def _validate_parts(table: str, parts: dict[str, pd.DataFrame], parameters: dict
     preparer = reconcile.PREPARERS.get(table)
     prepare = (lambda typed, raw_: preparer(typed, raw_, definitions)) if preparer else None
     if not run_gx:
-        out = {}
-        for key, raw in parts.items():
-            typed = convert_types(raw, suite)
-            out[key] = (ValidationReport(), prepare(typed, raw) if prepare else typed)
-        return out
+        return {key: (ValidationReport(), typed_frame(raw, suite, prepare)) for key, raw in parts.items()}
     return validate_frames(parts, suite, _label(table_path(table)), parameters=parameters, prepare=prepare)
 
 
