@@ -436,9 +436,7 @@ def run_naive(env: dict, code: Path, data: Path, out: Path, meta: dict, logfile:
         if name == "compare":
             params = ["-r", "areas", ",".join(PUBLISHED), "-r", "figures_dir", "figures", "-r", "build_date", build_date]
         else:
-            params = ["-r", "area_id", name, "-r", "figures_dir", "figures", "-r", "build_date", build_date,
-                      "-r", "tracking_extract", "", "-p", "tracking_population", "0.0", "-r", "tracking_as_of", "",
-                      "-r", "restricted_dir", str(out / "restricted")]
+            params = ["-r", "area_id", name, "-r", "figures_dir", "figures", "-r", "build_date", build_date]
         cmd = [papermill, notebook, executed, "-k", KERNEL, "--cwd", folder, "--no-progress-bar", *params]
         r = run_timed(cmd, env, logfile)
         steps.append({"doc": name, "stage": "papermill", **r})
@@ -640,22 +638,25 @@ def profile_worker(area: str, out: Path) -> dict:
     timed("validate_all_one_pass", validate_areas, list(PUBLISHED))
     report = out / "validation.json"
     write_report(data.report, report)
-    meta = build.plan_metadata(data.area)
-    params = {"area_id": area, "figures_dir": "figures", "build_date": meta["date"], "tracking_extract": "",
-              "tracking_population": 0.0, "tracking_as_of": "", "restricted_dir": str((out / "restricted").resolve())}
-    notebook = build.notebooks_dir() / build.PLAN_NOTEBOOK
+    from pipeline.build import kernel
+    from pipeline.build.driver import PLAN_NOTEBOOK
+    from pipeline.paths import notebooks_dir
+
+    meta = build.plan_metadata(build.resolve_area(area))
+    params = {"area_id": area, "figures_dir": "figures", "build_date": meta["date"], "tracking_summary": ""}
+    notebook = notebooks_dir() / PLAN_NOTEBOOK
     driver_dir, naive_dir, again_dir = out / "driver", out / "naive", out / "again"
     for d in (driver_dir, naive_dir, again_dir):
         d.mkdir()
-    # Newer drivers keep one kernel per process (build._shutdown_kernel): start each of the first two
-    # measurements from a fresh kernel, then time a second notebook in the same process (kernel reused if so).
-    fresh = getattr(build, "_shutdown_kernel", lambda: None)
+    # The driver keeps one kernel per process (kernel.shutdown): start each of the first two
+    # measurements from a fresh kernel, then time a second notebook in the same process (kernel reused).
+    fresh = kernel.shutdown
     with_report = {**params, "validation_report": str(report.resolve())}
     fresh()
-    timed("papermill_with_report", build.execute_notebook, notebook, driver_dir / "plan.ipynb", with_report, driver_dir)
-    timed("papermill_again_same_process", build.execute_notebook, notebook, again_dir / "plan.ipynb", with_report, again_dir)
+    timed("papermill_with_report", kernel.execute_notebook, notebook, driver_dir / "plan.ipynb", with_report, driver_dir)
+    timed("papermill_again_same_process", kernel.execute_notebook, notebook, again_dir / "plan.ipynb", with_report, again_dir)
     fresh()
-    timed("papermill_validate_in_kernel", build.execute_notebook, notebook, naive_dir / "plan.ipynb", params, naive_dir)
+    timed("papermill_validate_in_kernel", kernel.execute_notebook, notebook, naive_dir / "plan.ipynb", params, naive_dir)
     fresh()
     markdown = timed("to_markdown", notebook_to_markdown, driver_dir / "plan.ipynb")
     m = normalise_metadata(meta)

@@ -35,8 +35,10 @@ class Figure:
 
     def markdown(self, relative_to: Path | None = None) -> str:
         target = self.path.relative_to(relative_to) if relative_to else self.path
-        alt = self.alt.replace('"', "'")
-        return f'![{self.caption}]({target.as_posix()}){{#{self.fig_id} fig-alt="{alt}"}}'
+        from .markdown import md_escape  # captions and alt text hold data fields (area names...)
+
+        alt = " ".join(self.alt.replace('"', "'").replace("\\", "/").split())
+        return f'![{md_escape(self.caption)}]({target.as_posix()}){{#{self.fig_id} fig-alt="{alt}"}}'
 
 
 def _style() -> None:

@@ -30,6 +30,16 @@ def _formats(text: str) -> tuple[str, ...]:
     return items
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs takes a whole number of processes, 1 or more (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a whole number of processes, 1 or more (got {value})")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yjplan", description="Reproducible Youth Justice Strategic Plans")
     sub = p.add_subparsers(dest="command", required=True)
@@ -49,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build plans (and with --all the comparison and the site index)")
     b.add_argument("areas", nargs="*", help="area ids")
     b.add_argument("--all", action="store_true", help="every area, the comparison and the index")
-    b.add_argument("--jobs", type=int, default=None, help="parallel processes (default: number of cores)")
+    b.add_argument("--jobs", type=_jobs, default=None, help="parallel processes (default: number of cores)")
     common(b)
 
     c = sub.add_parser("compare", help="build a side-by-side comparison of chosen areas")
@@ -67,23 +77,25 @@ def _all_area_ids() -> list[str]:
 
 
 def cmd_list(_args) -> int:
-    from .dataset import list_areas
+    from .dataset import is_synthetic, list_areas
 
     areas = list_areas()
     width = max(len(a) for a in areas["area_id"]) + 2
     for row in areas.to_dict("records"):
-        kind = " [synthetic]" if row.get("data_kind") == "synthetic" else ""
+        kind = " [synthetic]" if is_synthetic(row) else ""
         print(f"{row['area_id']:<{width}}{row['service_name']} — {row.get('plan_period_label', '')} ({row.get('region', '')}){kind}")
     return 0
 
 
 def cmd_validate(args) -> int:
     from .dataset import check_area, load_area
+    from .ids import check_area_id
 
     areas = _all_area_ids() if args.all or not args.areas else args.areas
     failed = 0
     for area in areas:
         try:
+            check_area_id(area)
             check_area(area)
             t = time.perf_counter()
             report = load_area(area, raise_on_critical=False).report
@@ -102,57 +114,49 @@ def cmd_validate(args) -> int:
     return 1 if failed else 0
 
 
-def _finish(results, started: float, write_site: bool, renderer: str) -> int:
+def _finish(run, started: float) -> int:
     from .build import summary_lines
 
-    if write_site:
-        try:
-            from .site import write_index
-
-            index = write_index(renderer)
-            print(f"[site] index written: {index}")
-        except Exception as exc:  # noqa: BLE001
-            print(f"[site] FAILED to write the index: {exc}")
+    if run.index:
+        print(f"[site] index {run.index}")
+    if run.swept:
+        print(f"[build] removed {len(run.swept)} leftover item{'s' if len(run.swept) != 1 else ''} of earlier runs")
     print(f"\nSummary ({time.perf_counter() - started:.1f}s):")
-    for line in summary_lines(results):
+    for line in summary_lines(run.results):
         print(line)
-    return 0 if all(r.ok for r in results) else 1
+    return 0 if run.ok else 1
 
 
 def cmd_build(args) -> int:
-    from .build import build_many
+    from .build import create_plans
 
     if not args.all and not args.areas:
         print("yjplan build: name one or more areas, or use --all (see `yjplan list`)", file=sys.stderr)
         return 2
     started = time.perf_counter()
     areas = _all_area_ids() if args.all else args.areas
-    compare = [a for a in areas if _is_published(a)] if args.all else None
-    results = build_many(areas, formats=args.formats, renderer=args.renderer, force=args.force, jobs=args.jobs,
-                         compare=compare if compare and len(compare) >= 2 else None)
-    return _finish(results, started, write_site=True, renderer=args.renderer)
-
-
-def _is_published(area_id: str) -> bool:
-    from .dataset import list_areas
-
-    areas = list_areas()
-    row = areas[areas["area_id"] == area_id]
-    return not row.empty and row.iloc[0].get("data_kind", "published") != "synthetic"
+    run = create_plans(areas, compare=True if args.all else None, formats=args.formats, renderer=args.renderer,
+                       force=args.force, jobs=args.jobs)
+    return _finish(run, started)
 
 
 def cmd_compare(args) -> int:
-    from .build import build_comparison
+    from .build import create_plans, resolve_area
 
     started = time.perf_counter()
-    result = build_comparison(args.areas, formats=args.formats, renderer=args.renderer, force=args.force)
-    return _finish([result], started, write_site=True, renderer=args.renderer)
+    for area in args.areas:
+        resolve_area(area)  # an invalid or unknown id is reported before anything is built
+    run = create_plans([], compare=args.areas, formats=args.formats, renderer=args.renderer, force=args.force, jobs=1)
+    return _finish(run, started)
 
 
 def cmd_index(args) -> int:
+    from .build import exclusive_run
     from .site import write_index
 
-    print(write_index())
+    with exclusive_run():
+        path, changed = write_index()
+    print(f"{path} ({'written' if changed else 'unchanged'})")
     return 0
 
 

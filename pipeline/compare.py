@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from . import stats
-from .build import BuildResult, build_comparison, comparison_name  # noqa: F401 - re-exported for callers
 from .contracts import read_report
 from .dataset import AreaData, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text, population_for

@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, inspection, narrative
 from .compare import AreaSummary, aligned_indicators, area_differences, load_summaries
 from .indicators import fmt_number
-from .markdown import join_and, md_table
+from .markdown import join_and, md_code, md_escape, md_table
 
 
 class Comparison:
@@ -39,18 +39,18 @@ def build_comparison_doc(areas: str, validation_reports: str = "", figures_dir: 
 
 
 def introduction(c: Comparison) -> str:
-    names = join_and([s.name for s in c.summaries])
+    names = join_and([md_escape(s.name) for s in c.summaries])
     periods = []
     for s in c.summaries:
         mine = c.aligned[(c.aligned["area"] == s.name) & c.aligned["value"].notna()] if not c.aligned.empty else c.aligned
         own = list(dict.fromkeys(mine["period"].dropna())) if not mine.empty else []
-        periods.append(f"{s.name}: {', '.join(own) if own else 'no indicator figures'}")
+        periods.append(f"{md_escape(s.name)}: {', '.join(md_escape(p) for p in own) if own else 'no indicator figures'}")
     lines = [
         "# About this comparison {#sec-about}\n",
         f"This document compares {names}, using only figures from each area's published documents. "
         f"The areas publish different periods (latest indicator periods — {'; '.join(periods)}) and "
         "different comparator groups. Every value is shown with its own period, and a comparison across different "
-        "periods is marked as **not like for like** rather than hidden. Built " + c.build_date + ".\n",
+        "periods is marked as **not like for like** rather than hidden. Built " + md_escape(c.build_date) + ".\n",
     ]
     table = pd.DataFrame([{
         "Area": s.name, "Service": s.data.area["service_name"], "Plan period": s.data.area["plan_period_label"],
@@ -70,17 +70,18 @@ def indicators_section(c: Comparison) -> str:
         if g.empty:
             continue
         name = g["indicator"].iloc[0]
-        out.append(f"## {name} {{#sec-cmp-{indicator_id.replace('_', '-')}}}\n")
+        out.append(f"## {md_escape(name)} {{#sec-cmp-{indicator_id.replace('_', '-')}}}\n")
         if not bool(g["like_for_like"].iloc[0]):
             out.append("::: {.callout-note}\n**Not like for like:** the areas' latest figures are for different periods "
-                       f"({'; '.join(f'{r.area}: {r.period}' for r in g.itertuples())}). Differences between areas mix "
+                       f"({'; '.join(f'{md_escape(r.area)}: {md_escape(r.period)}' for r in g.itertuples())}). Differences between areas mix "
                        "differences between places with differences between years.\n:::\n")
         table = pd.DataFrame({
             "Area": g["area"], "Period": g["period"], "Value": g["value_text"], "95% interval": g["interval"],
             "Benchmark (same period)": g["benchmark"], "Result": [narrative.result_span(r) for r in g["result"]],
             "Latest change": g["change"],
         })
-        out.append(md_table(table, f"{name}: each area's latest published figure", f"tbl-cmp-{indicator_id.replace('_', '-')}"))
+        out.append(md_table(table, f"{name}: each area's latest published figure", f"tbl-cmp-{indicator_id.replace('_', '-')}",
+                            markdown_columns=("Result",)))
         rows = pd.DataFrame({
             "area_name": g["area"], "value": g["value"], "lower": g["lower"], "upper": g["upper"],
             "period_label": g["period"], "result": g["result"], "reference": g["benchmark_value"],
@@ -96,7 +97,7 @@ def indicators_section(c: Comparison) -> str:
 def money_section(c: Comparison) -> str:
     thousands = [s.name for s in c.summaries
                  if s.data.table("budget") is not None and (s.data.table("budget").get("unit", pd.Series(dtype=str)) == "GBP_thousands").any()]
-    converted = f" ({join_and(thousands)} {'publishes its budget' if len(thousands) == 1 else 'publish their budgets'} in £000, converted)" if thousands else ""
+    converted = f" ({join_and([md_escape(t) for t in thousands])} {'publishes its budget' if len(thousands) == 1 else 'publish their budgets'} in £000, converted)" if thousands else ""
     out = ["# Money {#sec-money}\n",
            f"All amounts are in pounds{converted}. Budget per 10–17 "
            "resident uses the population named in the table; where no population is published it is derived from the "
@@ -157,12 +158,12 @@ def staffing_section(c: Comparison) -> str:
         if staff is None or staff.empty:
             missing.append(s.name)
         else:
-            bases.append(f"{s.name}: {', '.join(dict.fromkeys(staff['count_basis'].dropna())) or 'as published'}")
+            bases.append(f"{md_escape(s.name)}: {md_escape(', '.join(dict.fromkeys(staff['count_basis'].dropna()))) or 'as published'}")
     if bases:
         out.append(f"Staff numbers are as each plan published them ({'; '.join(bases)}); plans mix headcounts and "
                    "full-time equivalents, so small differences are not meaningful.")
     if missing:
-        out.append(f"{join_and(missing)} {'publishes' if len(missing) == 1 else 'publish'} no staffing figures in the text.")
+        out.append(f"{join_and([md_escape(m) for m in missing])} {'publishes' if len(missing) == 1 else 'publish'} no staffing figures in the text.")
     out.append("")
     return "\n".join(out)
 
@@ -197,13 +198,16 @@ def differences_section(c: Comparison) -> str:
     same = sig[sig["same_period"]]
     if not same.empty:
         out.append("Statistically significant differences between areas for the same period:\n")
-        out.extend(f"- {r.indicator}: {r.area_a} {r.value_a} vs {r.area_b} {r.value_b} ({r.period_a}); {r.better} is better ({r.test}, p = {narrative._p(r.p_value)})." for r in same.itertuples())
+        out.extend(f"- {md_escape(r.indicator)}: {md_escape(r.area_a)} {md_escape(r.value_a)} vs {md_escape(r.area_b)} {md_escape(r.value_b)} "
+                   f"({md_escape(r.period_a)}); {md_escape(r.better)} is better ({md_escape(r.test)}, p = {narrative._p(r.p_value)})." for r in same.itertuples())
     else:
         out.append("No statistically significant difference between areas was found for the same period.\n")
     cross = sig[~sig["same_period"]]
     if not cross.empty:
         out.append("\nSignificant differences that are **not like for like** (different periods), listed so they are not over-read:\n")
-        out.extend(f"- {r.indicator}: {r.area_a} {r.value_a} ({r.period_a}) vs {r.area_b} {r.value_b} ({r.period_b}); p = {narrative._p(r.p_value)} ({r.test})." for r in cross.sort_values("p_value").itertuples())
+        out.extend(f"- {md_escape(r.indicator)}: {md_escape(r.area_a)} {md_escape(r.value_a)} ({md_escape(r.period_a)}) vs {md_escape(r.area_b)} "
+                   f"{md_escape(r.value_b)} ({md_escape(r.period_b)}); p = {narrative._p(r.p_value)} ({md_escape(r.test)})."
+                   for r in cross.sort_values("p_value").itertuples())
     table = d.assign(p=[narrative._p(p) for p in d["p_value"]], sig=["yes" if s else "no" for s in d["significant"]],
                      period=["same" if s else "different" for s in d["same_period"]])
     shown = table[["indicator", "area_a", "value_a", "period_a", "area_b", "value_b", "period_b", "p", "sig", "period"]]
@@ -211,7 +215,7 @@ def differences_section(c: Comparison) -> str:
     out.append("\n" + md_table(shown, "Every tested difference between pairs of areas", "tbl-differences"))
     untested = [s.name for s in c.summaries if all(ip.numerator is None or ip.denominator is None for ip in s.indicators)]
     if untested:
-        out.append(f"{', '.join(untested)} publish{'es' if len(untested) == 1 else ''} no counts with denominators, so no difference involving {'it' if len(untested) == 1 else 'them'} can be tested.\n")
+        out.append(f"{', '.join(md_escape(u) for u in untested)} publish{'es' if len(untested) == 1 else ''} no counts with denominators, so no difference involving {'it' if len(untested) == 1 else 'them'} can be tested.\n")
     return "\n".join(out)
 
 
@@ -223,4 +227,4 @@ def sources_section(c: Comparison) -> str:
         for t in s.data.tables.values():
             if t is not None and not t.empty and "source_document" in t:
                 docs.update(t["source_document"].dropna().astype(str))
-    return "# Sources {#sec-cmp-sources}\n\n" + "\n".join(f"- {SEED_TITLES.get(d, d)} (`{d}`)" for d in sorted(docs)) + "\n"
+    return "# Sources {#sec-cmp-sources}\n\n" + "\n".join(f"- {md_escape(SEED_TITLES.get(d, d))} ({md_code(d)})" for d in sorted(docs)) + "\n"

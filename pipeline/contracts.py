@@ -33,7 +33,13 @@ from .paths import contracts_dir
 
 NUMBER_REGEX = r"^-?[0-9][0-9,]*(?:\.[0-9]+)?$"
 INT_REGEX = r"^-?[0-9][0-9,]*$"
-DATE_REGEX = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+#: A real calendar date written YYYY-MM-DD, years 1900-2099: month 01-12, the days the month has, 29 February only in
+#: leap years (2000 is one, 1900 is not). An impossible date such as 2017-13-45 or 2017-02-30 fails here, in the raw
+#: stage, with its file, line and column, instead of failing the conversion to dates.
+DATE_REGEX = (
+    r"^(?:(?:19|20)[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:19|20)(?:0[48]|[2468][048]|[13579][26])-02-29|2000-02-29)$"
+)
 SEVERITIES = ("critical", "warning", "info")
 
 #: Expectations whose verdict on a row depends on that row alone (GX "map" expectations): a run over
@@ -272,7 +278,8 @@ def generated_expectations(suite: Suite) -> list[dict]:
             )
         regex = {"float": NUMBER_REGEX, "int": INT_REGEX, "date": DATE_REGEX}.get(col.dtype)
         if regex:
-            what = {"float": "a number", "int": "a whole number", "date": "a date written YYYY-MM-DD"}[col.dtype]
+            what = {"float": "a number", "int": "a whole number",
+                    "date": "a date written YYYY-MM-DD that exists in the calendar (e.g. 2018-03-31; years 1900-2099)"}[col.dtype]
             out.append(
                 {
                     "type": "expect_column_values_to_match_regex",
@@ -285,6 +292,11 @@ def generated_expectations(suite: Suite) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- GX plumbing
+
+
+def gx_module():
+    """Import Great Expectations (quietly, analytics off) and set up its context; cached after the first call."""
+    return _gx()
 
 
 @lru_cache(maxsize=1)
@@ -346,10 +358,20 @@ def _column_of(exp: dict) -> str:
     return ""
 
 
-def _row_detail(frame: pd.DataFrame, idx, show: list[str], column: str) -> str:
+#: ``redact(column, value)``: None to show a value in a message, else the text shown instead (e.g. "withheld").
+Redactor = Callable[[str, Any], "str | None"]
+
+
+def _row_detail(frame: pd.DataFrame, idx, show: list[str], column: str, redact: Redactor | None = None) -> str:
     row = frame.loc[idx]
     cols = [c for c in show if c in frame.columns] or ([column] if column in frame.columns else [])
-    parts = [f"{c}={row[c]!r}" if isinstance(row[c], str) else f"{c}={_fmt(row[c])}" for c in cols]
+    parts = []
+    for c in cols:
+        hidden = redact(c, row[c]) if redact is not None else None
+        if hidden is not None:
+            parts.append(f"{c}=({hidden})")
+        else:
+            parts.append(f"{c}={row[c]!r}" if isinstance(row[c], str) else f"{c}={_fmt(row[c])}")
     return f"line {row[LINE_COLUMN]}: " + ", ".join(parts)
 
 
@@ -362,7 +384,7 @@ def _fmt(value: Any) -> str:
 
 
 def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: list[dict], results: list, stage: str,
-              part_of: bool = False) -> list[Outcome]:
+              part_of: bool = False, redact: Redactor | None = None) -> list[Outcome]:
     """One outcome per expectation. With ``part_of``, ``results`` came from a run over more rows than
     ``frame`` (see ``validate_frames``): a row-wise expectation then succeeds when none of ``frame``'s
     own rows is unexpected."""
@@ -397,7 +419,7 @@ def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: li
             idx_values = [i if not isinstance(i, dict) else i.get("index") for i in indexes]
             idx_values = [i for i in idx_values if i in frame.index]
             out.rows = [int(frame.loc[i, LINE_COLUMN]) for i in idx_values]
-            out.details = [_row_detail(frame, i, show, column) for i in idx_values]
+            out.details = [_row_detail(frame, i, show, column, redact) for i in idx_values]
             if "area_id" in frame.columns:
                 out.areas = {str(frame.loc[i, "area_id"]) for i in idx_values}
         elif not out.success and not out.observed:
@@ -413,15 +435,22 @@ def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: li
 def _column_hint(frame: pd.DataFrame, exp: dict) -> str:
     import difflib
 
-    present = [c for c in frame.columns if c != LINE_COLUMN]
+    present = [str(c) for c in frame.columns if c != LINE_COLUMN]
     kw = exp["kwargs"]
     if exp["type"] == "expect_column_to_exist":
         close = difflib.get_close_matches(kw["column"], present, n=1, cutoff=0.6)
         hint = f"; found '{close[0]}' — misspelt?" if close else ""
-        return f"column '{kw['column']}' is missing (columns present: {', '.join(present)}){hint}"
-    expected = set(kw.get("column_set") or [])
-    missing, extra = sorted(expected - set(present)), sorted(set(present) - expected)
-    return f"missing columns: {', '.join(missing) or 'none'}; unexpected columns: {', '.join(extra) or 'none'}"
+        return f"column '{kw['column']}' is missing (columns present: {', '.join(_shown_column(c) for c in present)}){hint}"
+    # ``_line`` is the loader's own column (the file line of each row), never the file's.
+    expected = set(kw.get("column_set") or []) - {LINE_COLUMN}
+    missing = sorted(expected - set(present))
+    extra = [(i, c) for i, c in enumerate(present, start=1) if c not in expected]
+    shown = [f"column {i} has no name (a trailing comma?)" if not c.strip() else f"'{c}'" for i, c in extra]
+    return f"missing columns: {', '.join(missing) or 'none'}; unexpected columns: {', '.join(shown) or 'none'}"
+
+
+def _shown_column(name: str) -> str:
+    return name if name.strip() else "(a column with no name)"
 
 
 # --------------------------------------------------------------------------- public API
@@ -451,25 +480,27 @@ def validate_frame(
     file_label: str,
     parameters: dict | None = None,
     prepare: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+    redact: Redactor | None = None,
 ) -> tuple[ValidationReport, pd.DataFrame | None]:
     """Validate a raw (all-text) frame against a suite; return the report and the typed frame.
 
     The raw stage runs first (schema, formats, codes). If it has no critical failure the frame
     is converted to the declared types, ``prepare(typed, raw)`` may add reconciliation columns,
     and the typed stage runs. The typed frame is None when the raw stage failed critically.
+    ``redact`` withholds values from the messages (record-level data: see ``pipeline.tracking.extract``).
     """
     parameters = parameters or {}
     report = ValidationReport()
     raw_exps, typed_exps = _stages(suite)
     raw_runnable = _raw_runnable(suite, raw_exps, set(raw.columns))
     raw_results = _run_gx(raw, suite.name, raw_runnable, parameters)
-    report.outcomes += _outcomes(suite.table, file_label, raw, raw_runnable, raw_results, "raw")
+    report.outcomes += _outcomes(suite.table, file_label, raw, raw_runnable, raw_results, "raw", redact=redact)
     if report.critical_failures:
         return report, None
 
     typed = typed_frame(raw, suite, prepare)
     typed_results = _run_gx(typed, suite.name, typed_exps, parameters)
-    report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed")
+    report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed", redact=redact)
     return report, typed
 
 
@@ -517,6 +548,20 @@ def validate_frames(
         for key, outcomes in typed_outcomes.items():
             results[key][0].outcomes.extend(outcomes)
     return {key: results[key] for key in parts}
+
+
+def header_outcomes(raw: pd.DataFrame, suite: Suite, file_label: str, parameters: dict | None = None) -> list[Outcome]:
+    """The outcomes of the suite's header expectations (column existence, the column set) on ``raw``'s header.
+
+    Their verdict is the same for any subset of a file's rows, so an area with no rows in a file gets
+    them too: a file-wide schema failure stops every area, not only those with rows in the file.
+    """
+    raw_exps, _ = _stages(suite)
+    exps = [e for e in _raw_runnable(suite, raw_exps, set(raw.columns)) if e["type"] in HEADER_ONLY]
+    if not exps:
+        return []
+    header = raw.iloc[:0]
+    return _outcomes(suite.table, file_label, header, exps, _run_gx(header, suite.name, exps, parameters or {}), "raw")
 
 
 def _splittable(exp: dict) -> bool:
@@ -573,7 +618,16 @@ def convert_types(raw: pd.DataFrame, suite: Suite) -> pd.DataFrame:
             typed[col.name] = [to_number(v) if isinstance(v, str) and v.strip() else float("nan") for v in values]
             typed[col.name] = typed[col.name].astype(float)
         elif col.dtype == "date":
-            typed[col.name] = pd.to_datetime(values.where(values.str.strip() != ""), format="%Y-%m-%d")
+            given = values.where(values.astype(str).str.strip() != "")
+            converted = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
+            bad = converted.isna() & given.notna()
+            if bad.any():  # the raw stage rejects these first; this guards callers that skip it
+                lines = ", ".join(str(x) for x in typed.loc[bad, LINE_COLUMN].head(10)) if LINE_COLUMN in typed else "?"
+                raise DataContractError(
+                    f"{suite.table}: line(s) {lines}, column '{col.name}': not a real calendar date "
+                    "(expected YYYY-MM-DD, e.g. 2018-03-31)"
+                )
+            typed[col.name] = converted
         else:
             typed[col.name] = values.where(values != "", None)
     return typed

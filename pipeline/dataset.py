@@ -8,6 +8,7 @@ expectation; warnings travel with the data into the plan's data-quality appendix
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +16,10 @@ import pandas as pd
 import yaml
 
 from . import reconcile
-from .contracts import ValidationReport, load_suite, outcomes_for_area, typed_frame, validate_frames
+from .contracts import (HEADER_ONLY, Outcome, ValidationReport, header_outcomes, load_suite, outcomes_for_area,
+                        typed_frame, validate_frames)
 from .errors import DataContractError, DataFileError, UnknownAreaError
+from .ids import ID_RULE, InvalidIdError, check_area_id
 from .loaders import LINE_COLUMN, read_raw_table, read_text, table_path
 from .paths import content_dir, contracts_dir, data_dir
 
@@ -77,7 +80,9 @@ def list_areas(base: Path | None = None) -> pd.DataFrame:
 
 
 def check_area(area_id: str, base: Path | None = None) -> None:
-    """Raise UnknownAreaError unless the area is listed in areas.csv."""
+    """Raise InvalidIdError for an id that breaks the id rule (``pipeline.ids``), UnknownAreaError unless the
+    area is listed in areas.csv."""
+    check_area_id(area_id)
     raw = read_areas(base)
     known = list(raw["area_id"]) if "area_id" in raw else []
     if area_id not in known:
@@ -96,8 +101,13 @@ def area_row(area_id: str) -> dict:
 
 def read_content(area_id: str) -> dict:
     """The analyst-edited narrative for an area (``data/content/<area_id>.yml``)."""
-    path = content_dir() / f"{area_id}.yml"
-    text = read_text(path, what=f"narrative content file for '{area_id}'")
+    path = content_dir() / f"{check_area_id(area_id)}.yml"
+    text = read_text(
+        path,
+        what=f"narrative content file for '{area_id}' (a YAML file; see data/README.md)",
+        empty="expected a YAML mapping of the plan's sections: summary, achievements, governance, priorities, risks, …",
+        kind="a UTF-8 text (YAML) file",
+    )
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -118,6 +128,27 @@ def _validate_parts(table: str, parts: dict[str, pd.DataFrame], parameters: dict
     if not run_gx:
         return {key: (ValidationReport(), typed_frame(raw, suite, prepare)) for key, raw in parts.items()}
     return validate_frames(parts, suite, _label(table_path(table)), parameters=parameters, prepare=prepare)
+
+
+_ORPHANS = "\0rows of no listed area"
+
+
+def _copies(outcomes: list[Outcome]) -> list[Outcome]:
+    return [dataclasses.replace(o, rows=list(o.rows), details=list(o.details), areas=set(o.areas)) for o in outcomes]
+
+
+def _file_wide(failures: list[Outcome], known: list[str]) -> list[Outcome]:
+    """Critical failures of rows whose area_id is not a listed area, made file-wide (they concern every area)."""
+    out = []
+    for o in _copies(failures):
+        if o.column == "area_id" and o.expectation == "expect_column_values_to_be_in_set":
+            o.description = (
+                "area_id must be an area listed in areas.csv: rows of an unknown area would be left out of every "
+                f"plan (known areas: {', '.join(known) or 'none'})"
+            )
+        o.areas = set()
+        out.append(o)
+    return out
 
 
 @dataclass
@@ -154,16 +185,38 @@ def _validate_areas(area_ids: list[str], run_gx: bool = True) -> dict[str, _Vali
     tables: dict[str, dict[str, pd.DataFrame]] = {a: {} for a in area_ids}
     for table in AREA_TABLES:
         raw_all = read_raw_table(table_path(table))
-        parts = {}
+        parts, empty = {}, []
         for a in area_ids:
             raw = raw_all[raw_all["area_id"] == a] if "area_id" in raw_all.columns else raw_all
             if raw.empty and "area_id" in raw_all.columns:
                 tables[a][table] = pd.DataFrame(columns=list(raw_all.columns))
+                empty.append(a)
             else:
                 parts[a] = raw
-        for a, (table_report, typed) in _validate_parts(table, parts, parameters, definitions, run_gx).items():
+        # Rows of no listed area (a mistyped area_id) belong to no plan: validated as a part of their own,
+        # their critical failures stop every area instead of the rows being left out silently.
+        orphans = (raw_all[~raw_all["area_id"].isin(parameters["area_ids"])]
+                   if run_gx and "area_id" in raw_all.columns else raw_all.iloc[:0])
+        if not orphans.empty:
+            parts[_ORPHANS] = orphans
+        validated = _validate_parts(table, parts, parameters, definitions, run_gx)
+        shared: list[Outcome] = []
+        if _ORPHANS in validated:
+            shared = _file_wide(validated.pop(_ORPHANS)[0].critical_failures, parameters["area_ids"])
+            parts.pop(_ORPHANS)
+        for a, (table_report, typed) in validated.items():
             reports[a].extend(table_report)
+            reports[a].extend(ValidationReport(_copies(shared)))
             tables[a][table] = typed if typed is not None else parts[a]
+        if empty and run_gx:
+            # The header's verdict (columns missing, misspelt or extra) is the same for every subset of the
+            # file's rows: an area with no rows here gets it too, so a broken file stops every area.
+            header = next(([o for o in validated[a][0].outcomes if o.expectation in HEADER_ONLY and o.stage == "raw"]
+                           for a in validated), None)
+            if header is None:
+                header = header_outcomes(raw_all, load_suite(table, contracts_dir()), _label(table_path(table)), parameters)
+            for a in empty:
+                reports[a].extend(ValidationReport(_copies(header) + _copies(shared)))
 
     return {
         a: _Validated(
@@ -223,3 +276,11 @@ def validate_areas(area_ids: list[str]) -> dict[str, ValidationReport]:
 def drop_helper_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame without the line-number column (for display)."""
     return frame.drop(columns=[LINE_COLUMN], errors="ignore")
+
+
+def is_synthetic(area: dict) -> bool:
+    """Whether an area (a row of areas.csv) is a demonstration made from synthetic data (``data_kind``).
+
+    The one place that decides it: plans, the comparison, the index and the CLI all ask here.
+    """
+    return str(area.get("data_kind", "published")).strip() == "synthetic"

@@ -3,11 +3,15 @@
 For first-time entrants, reoffending, custody and remands lower is better: a rise from 36.1% to
 37.6% is "a deterioration of 1.5 percentage points". Whether a difference is real is said only
 when it was tested; otherwise the sentence says why it was not.
+
+The sentences are Pandoc Markdown: every label, period and note that comes from the data is
+passed through ``md_escape`` so it reads literally.
 """
 
 from __future__ import annotations
 
 from . import stats
+from .markdown import md_escape
 from .indicators import Definition, IndicatorPeriod, fmt_number, fmt_value, interval_text
 
 RESULT_WORDS = {
@@ -30,7 +34,7 @@ RESULT_CLASS = {
 
 def result_span(result: str) -> str:
     """The comparison result as a word in a coloured span (the word is the cue; colour adds to it)."""
-    return f"[{RESULT_WORDS.get(result, result.capitalize())}]{{.{RESULT_CLASS.get(result, 'cmp-none')}}}"
+    return f"[{md_escape(RESULT_WORDS.get(result, result.capitalize()))}]{{.{RESULT_CLASS.get(result, 'cmp-none')}}}"
 
 
 def polarity_phrase(defn: Definition) -> str:
@@ -43,7 +47,7 @@ def change_amount(change: stats.Change, defn: Definition) -> str:
     if defn.unit == "%":
         return f"{fmt_number(round(amount, 1))} percentage points"
     digits = 0 if defn.multiplier >= 100000 else 2
-    return f"{fmt_number(round(amount, digits))} {change.unit or defn.unit}"
+    return f"{fmt_number(round(amount, digits))} {md_escape(change.unit or defn.unit)}"
 
 
 def sentence_name(defn: Definition) -> str:
@@ -67,17 +71,18 @@ def describe_change(ip: IndicatorPeriod) -> str:
     defn = ip.definition
     ch = ip.change
     if ch is None:
-        return f"No change is reported: {ip.change_note}."
+        return f"No change is reported: {md_escape(ip.change_note)}."
     verb = {"increase": "rose", "decrease": "fell", "no change": "was unchanged"}[ch.direction]
-    name = sentence_name(defn)
+    name = md_escape(sentence_name(defn))
+    before, after = md_escape(ip.previous_period_label), md_escape(ip.period_label)
     current = ip.value
     previous = ip.previous_value if ip.previous_value is not None else ch.previous
     if ch.direction == "no change":
-        sentence = f"The {name} was unchanged at {fmt_value(current, defn)} ({ip.previous_period_label} to {ip.period_label})."
+        sentence = f"The {name} was unchanged at {fmt_value(current, defn)} ({before} to {after})."
     else:
         sentence = (
-            f"The {name} {verb} from {fmt_value(previous, defn)} ({ip.previous_period_label}) to "
-            f"{fmt_value(current, defn)} ({ip.period_label}): "
+            f"The {name} {verb} from {fmt_value(previous, defn)} ({before}) to "
+            f"{fmt_value(current, defn)} ({after}): "
             f"{'an improvement' if ch.assessment == 'improvement' else 'a deterioration'} of {change_amount(ch, defn)}"
         )
         if ch.significant is not None and ip.numerator is not None and ip.denominator is not None:
@@ -87,7 +92,7 @@ def describe_change(ip: IndicatorPeriod) -> str:
         sentence += f", since {polarity_phrase(defn)}."
     if ch.significant is None:
         why = _without_prefix(ip.change_note or ch.note or "counts not published", "significance not tested", "not tested")
-        sentence += f" Whether this is a real change was not tested: {why}."
+        sentence += f" Whether this is a real change was not tested: {md_escape(why)}."
     elif ch.significant:
         sentence += f" The change is statistically significant ({ch.test}, p = {_p(ch.p_value)})."
     else:
@@ -116,19 +121,20 @@ def describe_benchmark(ip: IndicatorPeriod, b) -> str:
     """A sentence comparing the area with one benchmark, in the words of the comparison result."""
     defn = ip.definition
     c = b.comparison
+    label, period = md_escape(b.label), md_escape(b.period_label)
     area_value = fmt_value(ip.value, defn)
     bench_value = fmt_value(b.value, defn)
     if c.result == "not tested":
-        return f"Against {b.label} ({bench_value}, {b.period_label}): not tested — {_without_prefix(c.reason, 'not tested')}."
+        return f"Against {label} ({bench_value}, {period}): not tested — {md_escape(_without_prefix(c.reason, 'not tested'))}."
     if c.result == "similar":
         return (
-            f"{area_value} is statistically similar to {b.label} ({bench_value}): the {b.label} value lies inside the "
+            f"{area_value} is statistically similar to {label} ({bench_value}): the {label} value lies inside the "
             f"area's {stats.significance_level_label(c.level)} interval ({interval_text(ip.estimate, defn)})."
         )
     direction = "lower" if ip.value < b.value else "higher"
     return (
-        f"{area_value} is significantly {c.result} than {b.label} ({bench_value}): {direction}, "
-        f"and {polarity_phrase(defn)}; {b.label} lies outside the area's {stats.significance_level_label(c.level)} "
+        f"{area_value} is significantly {c.result} than {label} ({bench_value}): {direction}, "
+        f"and {polarity_phrase(defn)}; {label} lies outside the area's {stats.significance_level_label(c.level)} "
         f"interval ({interval_text(ip.estimate, defn)})."
     )
 
@@ -136,13 +142,13 @@ def describe_benchmark(ip: IndicatorPeriod, b) -> str:
 def headline(ip: IndicatorPeriod) -> str:
     """The indicator's headline sentence: value, period, count and interval."""
     defn = ip.definition
-    text = f"{defn.name}: **{fmt_value(ip.value, defn)}** in {ip.period_label}"
+    text = f"{md_escape(defn.name)}: **{fmt_value(ip.value, defn)}** in {md_escape(ip.period_label)}"
     if ip.numerator is not None:
-        status = "" if ip.numerator_status == "published" else f" ({ip.numerator_status})"
-        text += f" ({fmt_number(ip.numerator)} {defn.numerator_label}{status}"
+        status = "" if ip.numerator_status == "published" else f" ({md_escape(ip.numerator_status)})"
+        text += f" ({fmt_number(ip.numerator)} {md_escape(defn.numerator_label)}{status}"
         if ip.denominator is not None:
-            dstatus = "" if ip.denominator_status == "published" else f", {ip.denominator_status}"
-            text += f" of {fmt_number(round(ip.denominator))} {defn.denominator_label}{dstatus}"
+            dstatus = "" if ip.denominator_status == "published" else f", {md_escape(ip.denominator_status)}"
+            text += f" of {fmt_number(round(ip.denominator))} {md_escape(defn.denominator_label)}{dstatus}"
         text += ")"
     if ip.estimate.has_interval:
         text += (
@@ -157,7 +163,7 @@ def headline(ip: IndicatorPeriod) -> str:
 def describe_trend(trend: stats.Trend) -> str:
     """One sentence on the trend, or why it cannot be calculated."""
     if trend.status != "calculated":
-        return f"Trend: cannot be calculated — {trend.reason}."
+        return f"Trend: cannot be calculated — {md_escape(trend.reason)}."
     if trend.direction == "no significant change":
         return f"Trend: no significant change over {trend.n_points} annual points ({trend.method}, p = {_p(trend.p_value)})."
     return f"Trend: significantly {trend.direction} over {trend.n_points} annual points ({trend.method}, p = {_p(trend.p_value)})."

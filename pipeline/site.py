@@ -7,8 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import site_dir
-from .dataset import list_areas
+from .build.publish import failure_status, site_dir
+from .dataset import is_synthetic, list_areas
+from .fileio import make_public, write_atomic
+from .markdown import md_link
+
+#: Index table columns whose cells are Markdown built here (links, bold status words); every
+#: other cell (area name, plan period...) is escaped by md_table.
+MARKDOWN_COLUMNS = ("HTML", "PDF", "Data quality")
+
+#: What the index says of a failed stage (never the failure's message: it may quote input).
+STAGE_WORDS = {"checking": "checking the area", "validating": "validating the data", "executing": "computing the plan",
+               "rendering": "rendering the documents", "publishing": "publishing", "building": "building"}
 
 
 def _manifest(folder: Path) -> dict | None:
@@ -21,27 +31,30 @@ def _manifest(folder: Path) -> dict | None:
         return None
 
 
-def _failure(name: str) -> dict | None:
-    path = site_dir() / ".failures" / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+def _failure_words(failure: dict) -> str:
+    stage = STAGE_WORDS.get(failure.get("stage", ""), "building")
+    return f"the latest build failed while {stage}" if failure.get("kind") == "environment" else \
+        f"**withdrawn**: the data failed while {stage}"
 
 
 def _row(area: dict, site: Path) -> dict:
     folder = site / area["area_id"]
     info = _manifest(folder)
+    failure = failure_status(area["area_id"])
     if info is None:
-        failure = _failure(area["area_id"])
-        status = f"**build failed**: {failure['message'].splitlines()[0]}" if failure else "not built"
+        status = f"**build failed** ({_failure_words(failure)}; details in the restricted folder)" if failure else "not built"
         return {"Area": area["area_name"], "Plan period": area["plan_period_label"], "HTML": "—", "PDF": "—",
                 "Last built": failure.get("failed_at", "—") if failure else "—", "Data quality": status}
     outs = info.get("outputs", {})
     warnings = info.get("warnings", 0)
     quality = "all expectations passed" if not warnings else f"{warnings} warning{'s' if warnings != 1 else ''} (see appendix)"
+    if failure:
+        quality = f"**stale**: {_failure_words(failure)} ({failure.get('failed_at', '')}); this is the last good plan. " + quality
     return {
         "Area": area["area_name"],
         "Plan period": area["plan_period_label"],
-        "HTML": f"[HTML]({area['area_id']}/{outs['html']})" if "html" in outs else "—",
-        "PDF": f"[PDF]({area['area_id']}/{outs['pdf']})" if "pdf" in outs else "—",
+        "HTML": md_link("HTML", f"{area['area_id']}/{outs['html']}") if "html" in outs else "—",
+        "PDF": md_link("PDF", f"{area['area_id']}/{outs['pdf']}") if "pdf" in outs else "—",
         "Last built": info.get("built_at", "—"),
         "Data quality": quality,
     }
@@ -49,12 +62,12 @@ def _row(area: dict, site: Path) -> dict:
 
 def index_markdown() -> str:
     """Markdown of the site index, from the build manifests on disk."""
-    from .markdown import md_table
+    from .markdown import md_escape, md_table
 
     site = site_dir()
     areas = list_areas().to_dict("records")
-    published = [a for a in areas if a.get("data_kind", "published") != "synthetic"]
-    synthetic = [a for a in areas if a.get("data_kind") == "synthetic"]
+    published = [a for a in areas if not is_synthetic(a)]
+    synthetic = [a for a in areas if is_synthetic(a)]
     out = [
         "# Area plans {#sec-plans}\n",
         "Plans rebuilt reproducibly from published documents: validated with data contracts, computed with "
@@ -62,31 +75,32 @@ def index_markdown() -> str:
         "period; see each plan's data-quality appendix.\n",
     ]
     if published:
-        out.append(md_table(pd.DataFrame([_row(a, site) for a in published]), "Area plans", "tbl-plans"))
+        out.append(md_table(pd.DataFrame([_row(a, site) for a in published]), "Area plans", "tbl-plans", markdown_columns=MARKDOWN_COLUMNS))
     compare = site / "compare"
     info = _manifest(compare)
     out.append("# Comparison of areas {#sec-compare}\n")
     if info:
         outs = info.get("outputs", {})
-        links = " · ".join(f"[{fmt.upper()}](compare/{name})" for fmt, name in outs.items())
-        out.append(f"{info.get('title', 'Comparison of the areas')}: {links} (built {info.get('built_at', '')}).\n")
+        links = " · ".join(md_link(fmt.upper(), f"compare/{name}") for fmt, name in outs.items())
+        out.append(f"{md_escape(info.get('title', 'Comparison of the areas'))}: {links} (built {md_escape(info.get('built_at', ''))}).\n")
     else:
         out.append("The comparison has not been built yet (`yjplan build --all`).\n")
     extra = sorted(p for p in site.glob("compare-*") if (p / "build.json").exists())
     for folder in extra:
         i = _manifest(folder)
-        links = " · ".join(f"[{fmt.upper()}]({folder.name}/{name})" for fmt, name in i.get("outputs", {}).items())
-        out.append(f"- {i.get('title', folder.name)}: {links}")
+        links = " · ".join(md_link(fmt.upper(), f"{folder.name}/{name}") for fmt, name in i.get("outputs", {}).items())
+        out.append(f"- {md_escape(i.get('title', folder.name))}: {links}")
     if synthetic:
         out.append("\n# Demonstration (synthetic data) {#sec-demo}\n")
         out.append("::: {.callout-warning}\nThese plans are made from **synthetic** record-level data generated by code with a fixed "
                    "seed, to demonstrate local tracking. They describe no real area.\n:::\n")
-        out.append(md_table(pd.DataFrame([_row(a, site) for a in synthetic]), "Demonstration plans (synthetic data)", "tbl-demo"))
+        out.append(md_table(pd.DataFrame([_row(a, site) for a in synthetic]), "Demonstration plans (synthetic data)", "tbl-demo",
+                            markdown_columns=MARKDOWN_COLUMNS))
     return "\n".join(out) + "\n"
 
 
-def write_index(renderer: str = "auto") -> Path:
-    """Write build/site/index.md and index.html."""
+def write_index(renderer: str = "auto") -> tuple[Path, bool]:
+    """Write build/site/index.md and index.html (public permissions); returns (index.html, whether it changed)."""
     from datetime import date
 
     from .render import render_markdown_page
@@ -96,10 +110,11 @@ def write_index(renderer: str = "auto") -> Path:
     text = index_markdown()
     source = site / "index.md"
     page = "---\ntitle: Youth Justice Strategic Plans\n---\n\n" + text
-    if source.exists() and source.read_text(encoding="utf-8") == page and (site / "index.html").exists():
-        return site / "index.html"  # nothing changed since the last render
-    html = render_markdown_page(text, site / "index.html",
-                                {"title": "Youth Justice Strategic Plans", "subtitle": "Index of plans and comparison",
-                                 "date": date.today().isoformat(), "lang": "en-GB", "synthetic": False}, resource_dir=site)
-    source.write_text(page, encoding="utf-8")  # written after the page, so a failed render is retried
-    return html
+    html = site / "index.html"
+    if source.exists() and source.read_text(encoding="utf-8") == page and html.exists():
+        return html, False  # nothing changed since the last render
+    render_markdown_page(text, html, {"title": "Youth Justice Strategic Plans", "subtitle": "Index of plans and comparison",
+                                      "date": date.today().isoformat(), "lang": "en-GB", "synthetic": False}, resource_dir=site)
+    write_atomic(source, page.encode("utf-8"))  # written after the page, so a failed render is retried
+    make_public(html)
+    return html, True

@@ -384,7 +384,7 @@ def _two_proportion_test(c1: int, n1: int, c0: int, n0: int) -> tuple[float, str
 
 
 def proportion_change(
-    count1, n1, count0, n0, level: float = 0.95, multiplier: float = 100, polarity: str = "lower_is_better"
+    count1, n1, count0, n0, *, polarity: str, level: float = 0.95, multiplier: float = 100
 ) -> Change:
     """Change between two proportions (1 = current, 0 = previous) with its significance test and Newcombe interval."""
     c1, d1 = _whole("count1", count1), _whole("n1", n1)
@@ -429,7 +429,7 @@ def proportion_change(
 
 
 def rate_change(
-    count1, pop1, count0, pop0, level: float = 0.95, multiplier: float = 100000, polarity: str = "lower_is_better"
+    count1, pop1, count0, pop0, *, polarity: str, level: float = 0.95, multiplier: float = 100000
 ) -> Change:
     """Change between two rates (1 = current, 0 = previous) with the exact conditional test and an interval for the difference."""
     c1, c0 = _whole("count1", count1), _whole("count0", count0)
@@ -476,7 +476,7 @@ def rate_change(
 
 
 def value_change(
-    current, previous, unit: str, polarity: str = "lower_is_better", reason: str = "counts not published", level: float = 0.95
+    current, previous, unit: str, *, polarity: str, reason: str = "counts not published", level: float = 0.95
 ) -> Change:
     """Change between two published values, with no significance test (saying why)."""
     cur = _number("current", current)

@@ -40,6 +40,7 @@ DEMO_AREA_ID = "demoshire"
 DEMO_AREA_NAME = "Demoshire (synthetic)"
 DEMO_FILE_NAME = "demoshire_case_extract_synthetic.csv"
 SYNTHETIC_TITLE_SUFFIX = " (synthetic)"
+SYNTHETIC_SUBTITLE = "SYNTHETIC DEMONSTRATION"
 SYNTHETIC_WATERMARK = "SYNTHETIC DATA — NOT REAL CHILDREN"
 SYNTHETIC_FOOTER = (
     "Built from a synthetic case-management extract generated for a fictional area (Demoshire). "

@@ -125,15 +125,15 @@ def test_validate_frames_splits_row_verdicts_between_parts():
 
 
 def test_driver_prevalidation_caches_the_passing_areas_only(data_copy, build_copy):
-    from pipeline import build
+    from pipeline.build import cache
 
     replace_in(data_copy / "indicators.csv", "2017/18,2017-04-01,2018-03-31,125,", "2017/18,2017-04-01,2018-03-31,-125,")
-    build.prevalidate(["oxfordshire", "warwickshire", "no_such_area", "buckinghamshire", "oxfordshire"])
+    cache.prevalidate(["oxfordshire", "warwickshire", "buckinghamshire", "oxfordshire"])
     for area in ("oxfordshire", "buckinghamshire"):
-        cache = build._validation_cache(area)
-        assert cache.is_file(), f"{area}: its report should be cached by the driver"
-        assert contracts.read_report(cache).to_json() == dataset.validate_area(area).to_json()
-    assert not build._validation_cache("warwickshire").exists(), "a failing report is not cached"
-    assert not build._validation_cache("demoshire").exists(), "only the areas asked for are validated"
-    report = build.validated_report("warwickshire")  # the area's own build validates it again and sees why
+        cached = cache.validation_cache(area)
+        assert cached.is_file(), f"{area}: its report should be cached by the driver"
+        assert contracts.read_report(cached).to_json() == dataset.validate_area(area).to_json()
+    assert not cache.validation_cache("warwickshire").exists(), "a failing report is not cached"
+    assert not cache.validation_cache("demoshire").exists(), "only the areas asked for are validated"
+    report = cache.validated_report("warwickshire")  # the area's own build validates it again and sees why
     assert any("value=-125" in o.message() for o in report.critical_failures)

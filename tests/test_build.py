@@ -58,7 +58,7 @@ def test_one_bad_area_fails_with_a_clear_message_and_the_others_build(env):
     assert "budget.csv" in out and "amount" in out and "-170" in out, out
     assert (site(env) / "oxfordshire" / "oxfordshire-plan.html").is_file()
     assert not (site(env) / "warwickshire").exists(), "a failed area must leave no plan"
-    assert not any((Path(env["YJPLAN_BUILD_DIR"]) / ".staging").glob("*")), "no half-built staging folder is left"
+    assert not any((Path(env["YJPLAN_BUILD_DIR"]) / "staging").glob("*")), "no half-built staging folder is left"
     index = (site(env) / "index.html").read_text(encoding="utf-8")
     assert "build failed" in index and 'href="warwickshire/' not in index
 
@@ -72,8 +72,9 @@ def test_a_failed_rebuild_removes_the_previous_good_plan(env):
     assert code != 0 and statuses == {"warwickshire": "failed"}
     assert "lots" in out and "number" in out
     assert not (site(env) / "warwickshire").exists(), "the stale plan would pass for a current one"
-    failure = json.loads((site(env) / ".failures" / "warwickshire.json").read_text())
-    assert failure["status"] == "failed"
+    failure = json.loads((Path(env["YJPLAN_BUILD_DIR"]) / "restricted" / "failures" / "warwickshire.json").read_text())
+    assert failure["kind"] == "data" and failure["stage"] == "validating" and "lots" in failure["message"]
+    assert not (site(env) / ".failures").exists(), "failure details are not published"
 
 
 def test_unknown_area_is_refused_without_output(env):

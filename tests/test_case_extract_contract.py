@@ -227,7 +227,7 @@ def test_full_date_of_birth_in_birth_month_is_rejected(tmp_path, good_text):
 
 def test_pnc_shaped_child_id_is_rejected(tmp_path, good_text):
     msg = failure(tmp_path, edit(good_text, 2, "child_id", "17/123456A"))
-    assert "looks like a PNC number" in msg
+    assert re.search(r"looks? like a PNC number", msg) and "17/123456A" not in msg
     msg = failure(tmp_path, edit(good_text, 2, "child_id", "Alex Smith"))
     assert "never a name" in msg
 
@@ -236,7 +236,7 @@ def test_pnc_shaped_child_id_is_rejected(tmp_path, good_text):
 
 
 def test_file_level_errors(tmp_path):
-    with pytest.raises(DataFileError, match="file not found"):
+    with pytest.raises(DataFileError, match="the case-management extract file nope.csv was not found"):
         load_extract(tmp_path / "nope.csv")
     with pytest.raises(DataFileError, match="empty"):
         load_extract(write(tmp_path, ""))

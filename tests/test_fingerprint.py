@@ -7,13 +7,16 @@ import shutil
 import pytest
 
 from conftest import REPO, replace_in
-from pipeline import build
+from pipeline.build import cache, prepare_inputs, resolve_area
+from pipeline.build.driver import area_fingerprint
 
 
 @pytest.fixture
 def key(data_copy, build_copy):
     def _key(area: str = "warwickshire", renderer: str = "embedded", formats=("html", "pdf")) -> str:
-        return build.area_fingerprint(area, renderer, tuple(formats), build.default_tracking(area))
+        ctx = resolve_area(area)
+        prepare_inputs([ctx])
+        return area_fingerprint(ctx, renderer, tuple(formats))
     return _key
 
 
@@ -45,7 +48,7 @@ def test_formats_renderer_and_its_version_are_in_the_key(key, monkeypatch):
 
 def test_tracking_extract_and_its_settings_are_in_the_key(key, data_copy, build_copy):
     base = key("demoshire")
-    extract = build.default_tracking("demoshire")["extract"]
+    extract = resolve_area("demoshire").tracking.extract
     with open(extract, "a", encoding="utf-8") as fh:
         fh.write("\n")
     assert key("demoshire") != base
@@ -58,11 +61,11 @@ def test_validation_key_follows_rows_contracts_but_not_content(data_copy, tmp_pa
     contracts = tmp_path / "contracts"
     shutil.copytree(REPO / "data_contracts", contracts)
     monkeypatch.setenv("YJPLAN_CONTRACTS_DIR", str(contracts))
-    base = build.validation_key("oxfordshire")
+    base = cache.validation_key("oxfordshire")
     (data_copy / "content" / "oxfordshire.yml").write_text("summary: edited\n", encoding="utf-8")
-    assert build.validation_key("oxfordshire") == base
+    assert cache.validation_key("oxfordshire") == base
     replace_in(contracts / "budget.json", '"expectations"', '"notes": "reviewed", "expectations"')
-    assert build.validation_key("oxfordshire") != base
+    assert cache.validation_key("oxfordshire") != base
 
 
 def test_the_renderer_chosen_is_in_the_key(key, monkeypatch):

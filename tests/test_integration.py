@@ -158,10 +158,10 @@ def test_demo_plan_is_labelled_synthetic_everywhere_and_suppressed(built_site, t
     assert "(synthetic)" in (reader.metadata.title or "")
     # The live tracker is written only to the restricted folder, outside the site.
     restricted = built_site.parent / "restricted"
-    assert any(restricted.glob("RESTRICTED_live_tracker_demoshire_*_synthetic.csv"))
+    assert any(restricted.glob("demoshire/RESTRICTED_live_tracker_demoshire_*_synthetic.csv"))
     assert not list(built_site.rglob("*live_tracker*"))
     # No pseudonymous child id reaches a published page.
-    tracker = next(restricted.glob("RESTRICTED_live_tracker_demoshire_*_synthetic.csv"))
+    tracker = next(restricted.glob("demoshire/RESTRICTED_live_tracker_demoshire_*_synthetic.csv"))
     with tracker.open(encoding="utf-8") as fh:
         ids = {row["child_id"] for row in csv.DictReader(fh)}
     assert ids, "the tracker should list pseudonymous ids"

@@ -478,7 +478,7 @@ def test_quarto_command_lines_and_prepared_copy(fake_quarto, tmp_path):
     first = calls[0]
     # a private project in a staging folder beside out_dir (not out_dir, not the package)
     cwd = Path(first["cwd"])
-    assert cwd.parent.parent == tmp_path and cwd.parent.name.startswith(".anytown-plan.render-")
+    assert cwd.parent.parent == tmp_path and cwd.parent.name.startswith("anytown-plan.render-")  # not hidden: Quarto skips hidden folders
     project = yaml.safe_load(first["project"])
     assert project["project"] == {"type": "default"}
     assert project["execute"]["enabled"] is False

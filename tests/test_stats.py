@@ -378,11 +378,11 @@ def test_comparison_rejects_unknown_polarity():
 
 def test_newcombe_hybrid_score_interval_hand_worked():
     # Newcombe (1998), Table II example (method 10): 56/70 − 48/80 = 0.2000, 95% CI 0.0524 to 0.3339.
-    ch = stats.proportion_change(56, 70, 48, 80, multiplier=1)
+    ch = stats.proportion_change(56, 70, 48, 80, multiplier=1, polarity="lower_is_better")
     assert round(ch.absolute, 4) == 0.2000
     assert round(ch.lower, 4) == 0.0524
     assert round(ch.upper, 4) == 0.3339
-    pct = stats.proportion_change(56, 70, 48, 80)
+    pct = stats.proportion_change(56, 70, 48, 80, polarity="lower_is_better")
     assert round(pct.lower, 2) == 5.24 and round(pct.upper, 2) == 33.39
     assert pct.unit == "percentage points"
     assert "Newcombe" in pct.note
@@ -390,7 +390,7 @@ def test_newcombe_hybrid_score_interval_hand_worked():
 
 @pytest.mark.parametrize("c1,n1,c0,n0", [(56, 70, 48, 80), (72, 191, 65, 180), (300, 1000, 250, 1000), (20, 40, 20, 40)])
 def test_z_test_matches_statsmodels(c1, n1, c0, n0):
-    ch = stats.proportion_change(c1, n1, c0, n0)
+    ch = stats.proportion_change(c1, n1, c0, n0, polarity="lower_is_better")
     _, p = proportions_ztest([c1, c0], [n1, n0])
     assert ch.test == "two-proportion z-test"
     assert ch.p_value == pytest.approx(p, abs=1e-10)
@@ -400,7 +400,7 @@ def test_z_test_matches_statsmodels(c1, n1, c0, n0):
 
 @pytest.mark.parametrize("c1,n1,c0,n0", [(1, 12, 5, 14), (0, 10, 3, 10), (9, 10, 10, 10), (0, 5, 0, 5), (3, 30, 2, 25)])
 def test_fisher_used_for_small_expected_counts(c1, n1, c0, n0):
-    ch = stats.proportion_change(c1, n1, c0, n0)
+    ch = stats.proportion_change(c1, n1, c0, n0, polarity="lower_is_better")
     expected = sps.fisher_exact([[c1, n1 - c1], [c0, n0 - c0]], alternative="two-sided").pvalue
     assert ch.test == "Fisher's exact test"
     assert ch.p_value == pytest.approx(expected, abs=1e-12)
@@ -409,7 +409,7 @@ def test_fisher_used_for_small_expected_counts(c1, n1, c0, n0):
 
 def test_proportion_change_fields_and_polarity():
     # reoffending 36.1% → 37.6% (hypothetical cohort sizes): a rise is a deterioration when lower is better
-    ch = stats.proportion_change(72, 191, 65, 180)
+    ch = stats.proportion_change(72, 191, 65, 180, polarity="lower_is_better")
     assert ch.current == pytest.approx(100 * 72 / 191)
     assert ch.previous == pytest.approx(100 * 65 / 180)
     assert ch.absolute == pytest.approx(ch.current - ch.previous)
@@ -417,19 +417,19 @@ def test_proportion_change_fields_and_polarity():
     assert ch.direction == "increase" and ch.assessment == "deterioration"
     assert ch.significant is False and ch.lower < 0 < ch.upper
     assert stats.proportion_change(72, 191, 65, 180, polarity="higher_is_better").assessment == "improvement"
-    assert stats.proportion_change(65, 180, 72, 191).assessment == "improvement"
+    assert stats.proportion_change(65, 180, 72, 191, polarity="lower_is_better").assessment == "improvement"
     assert stats.proportion_change(65, 180, 72, 191, polarity="higher_is_better").assessment == "deterioration"
     assert stats.proportion_change(72, 191, 65, 180, polarity="no_judgement").assessment == "no judgement"
-    same = stats.proportion_change(20, 40, 20, 40)
+    same = stats.proportion_change(20, 40, 20, 40, polarity="lower_is_better")
     assert same.direction == "no change" and same.assessment == "no change" and same.absolute == 0
-    assert stats.proportion_change(3, 10, 0, 10).relative is None
-    assert stats.proportion_change(3, 10, 4, 10, multiplier=1000).unit == "per 1,000"
-    assert stats.proportion_change(3, 10, 4, 10, multiplier=1).unit == ""
+    assert stats.proportion_change(3, 10, 0, 10, polarity="lower_is_better").relative is None
+    assert stats.proportion_change(3, 10, 4, 10, multiplier=1000, polarity="lower_is_better").unit == "per 1,000"
+    assert stats.proportion_change(3, 10, 4, 10, multiplier=1, polarity="lower_is_better").unit == ""
 
 
 def test_proportion_change_significance_at_998():
-    ch95 = stats.proportion_change(300, 1000, 250, 1000)
-    ch998 = stats.proportion_change(300, 1000, 250, 1000, level=0.998)
+    ch95 = stats.proportion_change(300, 1000, 250, 1000, polarity="lower_is_better")
+    ch998 = stats.proportion_change(300, 1000, 250, 1000, level=0.998, polarity="lower_is_better")
     assert ch95.p_value == ch998.p_value
     assert ch95.significant is True and ch998.significant is False
     assert ch998.lower < ch95.lower and ch998.upper > ch95.upper
@@ -449,7 +449,7 @@ def test_proportion_change_significance_at_998():
 )
 def test_proportion_change_rejects_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
-        stats.proportion_change(*args)
+        stats.proportion_change(*args, polarity="lower_is_better")
 
 
 @settings(max_examples=200, deadline=None)
@@ -461,7 +461,7 @@ def test_proportion_change_rejects_bad_input(args, message):
 )
 def test_proportion_change_interval_contains_the_difference(n1, n0, f1, f0):
     c1, c0 = round(f1 * n1), round(f0 * n0)
-    ch = stats.proportion_change(c1, n1, c0, n0)
+    ch = stats.proportion_change(c1, n1, c0, n0, polarity="lower_is_better")
     assert ch.lower <= ch.absolute <= ch.upper
     assert -100 <= ch.lower and ch.upper <= 100
     assert 0 <= ch.p_value <= 1
@@ -473,7 +473,7 @@ def test_proportion_change_interval_contains_the_difference(n1, n0, f1, f0):
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # statsmodels' rate ratio with a zero count
 @pytest.mark.parametrize("c1,p1,c0,p0", [(30, 5000, 18, 4800), (145, 60417, 190, 60100), (12, 1.0, 20, 1.0), (0, 1000, 7, 1000), (5, 1000, 0, 1000)])
 def test_rate_change_matches_binomtest(c1, p1, c0, p0):
-    ch = stats.rate_change(c1, p1, c0, p0)
+    ch = stats.rate_change(c1, p1, c0, p0, polarity="lower_is_better")
     expected = sps.binomtest(c1, c1 + c0, p1 / (p1 + p0)).pvalue
     assert ch.p_value == pytest.approx(expected, abs=1e-12)
     assert ch.p_value == pytest.approx(poisson_2indep(c1, p1, c0, p0, method="exact-cond").pvalue, abs=1e-10)
@@ -483,7 +483,7 @@ def test_rate_change_matches_binomtest(c1, p1, c0, p0):
 
 
 def test_rate_change_fields():
-    ch = stats.rate_change(145, 60417, 190, 60100)
+    ch = stats.rate_change(145, 60417, 190, 60100, polarity="lower_is_better")
     assert ch.current == pytest.approx(145 / 60417 * 1e5)
     assert ch.previous == pytest.approx(190 / 60100 * 1e5)
     assert ch.absolute == pytest.approx(ch.current - ch.previous)
@@ -491,37 +491,37 @@ def test_rate_change_fields():
     assert ch.significant is True and ch.upper < 0
     assert ch.unit == "per 100,000"
     assert "normal approximation" in ch.note
-    assert stats.rate_change(190, 60100, 145, 60417).assessment == "deterioration"
+    assert stats.rate_change(190, 60100, 145, 60417, polarity="lower_is_better").assessment == "deterioration"
     assert stats.rate_change(190, 60100, 145, 60417, polarity="higher_is_better").assessment == "improvement"
-    assert stats.rate_change(12, 1.0, 20, 1.0, multiplier=1.0).unit == ""
-    assert stats.rate_change(12, 1.0, 20, 1.0, multiplier=1000).unit == "per 1,000"
-    assert stats.rate_change(12, 1.0, 20, 1.0, multiplier=2.5).unit == "per 2.5"
+    assert stats.rate_change(12, 1.0, 20, 1.0, multiplier=1.0, polarity="lower_is_better").unit == ""
+    assert stats.rate_change(12, 1.0, 20, 1.0, multiplier=1000, polarity="lower_is_better").unit == "per 1,000"
+    assert stats.rate_change(12, 1.0, 20, 1.0, multiplier=2.5, polarity="lower_is_better").unit == "per 2.5"
 
 
 def test_rate_change_interval_by_hand():
     # Difference of the two rates with each rate's own limits combined (MOVER):
     # lower = D − √((r1 − l1)² + (u0 − r0)²), upper = D + √((u1 − r1)² + (r0 − l0)²)
-    ch = stats.rate_change(145, 60417, 190, 60100)
+    ch = stats.rate_change(145, 60417, 190, 60100, polarity="lower_is_better")
     a, b = stats.rate_estimate(145, 60417), stats.rate_estimate(190, 60100)
     d = a.value - b.value
     assert ch.lower == pytest.approx(d - math.hypot(a.value - a.lower, b.upper - b.value))
     assert ch.upper == pytest.approx(d + math.hypot(a.upper - a.value, b.value - b.lower))
     # with large counts it is close to the plain normal (Wald) interval on the difference
-    big = stats.rate_change(1450, 604170, 1900, 601000)
+    big = stats.rate_change(1450, 604170, 1900, 601000, polarity="lower_is_better")
     wald_se = math.sqrt(1450 / 604170**2 + 1900 / 601000**2) * 1e5
     assert big.lower == pytest.approx(big.absolute - 1.959964 * wald_se, rel=0.01)
     assert big.upper == pytest.approx(big.absolute + 1.959964 * wald_se, rel=0.01)
 
 
 def test_rate_change_with_zero_counts():
-    both = stats.rate_change(0, 1000, 0, 1000)
+    both = stats.rate_change(0, 1000, 0, 1000, polarity="lower_is_better")
     assert both.p_value == 1.0 and both.significant is False
     assert both.direction == "no change" and both.assessment == "no change"
     assert both.relative is None
     assert both.lower < 0 < both.upper  # exact Poisson upper limit for 0 is 3.689
     assert both.upper == pytest.approx(3.688879 / 1000 * 1e5, abs=1e-3)
     assert "no events in either period" in both.note
-    up = stats.rate_change(7, 1000, 0, 1000)
+    up = stats.rate_change(7, 1000, 0, 1000, polarity="lower_is_better")
     assert up.direction == "increase" and up.relative is None and up.lower < up.absolute < up.upper
 
 
@@ -536,7 +536,7 @@ def test_rate_change_with_zero_counts():
 )
 def test_rate_change_rejects_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
-        stats.rate_change(*args)
+        stats.rate_change(*args, polarity="lower_is_better")
 
 
 def test_rate_change_rejects_bad_polarity():
@@ -548,7 +548,7 @@ def test_rate_change_rejects_bad_polarity():
 
 
 def test_value_change_is_not_tested():
-    ch = stats.value_change(37.6, 36.1, "percentage points")
+    ch = stats.value_change(37.6, 36.1, "percentage points", polarity="lower_is_better")
     assert ch.absolute == pytest.approx(1.5)
     assert ch.relative == pytest.approx(1.5 / 36.1)
     assert ch.direction == "increase" and ch.assessment == "deterioration"
@@ -559,10 +559,10 @@ def test_value_change_is_not_tested():
     down = stats.value_change(200, 240, "per 100,000", polarity="higher_is_better", reason="populations not published")
     assert down.direction == "decrease" and down.assessment == "deterioration"
     assert down.note == "significance not tested: populations not published"
-    assert stats.value_change(5, 0, "x").relative is None
-    assert stats.value_change(5, 5, "x").assessment == "no change"
+    assert stats.value_change(5, 0, "x", polarity="lower_is_better").relative is None
+    assert stats.value_change(5, 5, "x", polarity="lower_is_better").assessment == "no change"
     with pytest.raises(ValueError, match="previous must be a number, got None"):
-        stats.value_change(5, None, "x")
+        stats.value_change(5, None, "x", polarity="lower_is_better")
 
 
 # --------------------------------------------------------------------------- trend

@@ -271,7 +271,8 @@ def test_community_resolutions_do_not_make_a_first_time_entrant():
     assert fte["count"] == 3  # A, C, E
     assert fte["estimate"].value == pytest.approx(3 / 60000 * 100000)
     assert first_time_entrants(ext, "2016-01-01", "2016-12-31", 60000)["count"] == 1  # D
-    assert "first outcome is dated" in fte["note"]
+    assert "Counted from the extract" in fte["note"]
+    assert "2017" not in fte["note"] and "2016" not in fte["note"], "no date of a child's outcome in a published note"
 
 
 # --------------------------------------------------------------------------- custody
@@ -331,7 +332,7 @@ def test_age_band_uses_age_at_the_index_offence():
 def test_cohort_changes_compare_consecutive_cohorts_and_flag_provisional():
     ext = generate_extract(seed=4, scale=0.5)
     cohorts = reoffending_cohorts(ext, "annual", "2019-03-31")
-    ch = cohort_changes(cohorts)
+    ch = cohort_changes(cohorts, polarity="lower_is_better")
     assert len(ch) == len(cohorts) - 1
     assert list(ch["previous_label"]) == list(cohorts["cohort_label"][:-1])
     first = ch.iloc[0]
@@ -340,7 +341,7 @@ def test_cohort_changes_compare_consecutive_cohorts_and_flag_provisional():
     prov = ch[ch["provisional"]]
     assert len(prov) and (prov["assessment"] == "provisional: not assessed").all()
     assert not ch.iloc[0]["provisional"]  # 2016/17 (waiting ended Sep 2018) vs 2015/16: both final
-    year_ago = cohort_changes(reoffending_cohorts(ext, "quarterly", "2019-03-31"), lag=4)
+    year_ago = cohort_changes(reoffending_cohorts(ext, "quarterly", "2019-03-31"), polarity="lower_is_better", lag=4)
     assert year_ago.iloc[0]["previous_label"] == "Apr–Jun 2015" and year_ago.iloc[0]["cohort_label"] == "Apr–Jun 2016"
 
 
@@ -464,7 +465,7 @@ def _shown_counts(table: pd.DataFrame, columns) -> list:
 
 def test_publication_tables_are_disclosure_controlled_and_carry_no_ids():
     ext = generate_extract(seed=6, scale=0.3)  # small: plenty of counts under 5
-    tables = publication_tables(ext, 18000, "2019-03-31", "2017-04-01", "2018-03-31")
+    tables = publication_tables(ext, 18000, "2019-03-31", "2017-04-01", "2018-03-31", reoffending_polarity="lower_is_better")
     footnotes = tables.pop("footnotes")
     assert isinstance(footnotes, list) and footnotes
     assert any(n.startswith("<5") for n in footnotes)
@@ -491,7 +492,7 @@ def test_publication_tables_are_disclosure_controlled_and_carry_no_ids():
 
 def test_publication_breakdown_has_a_total_and_secondary_suppression():
     ext = generate_extract(seed=8, scale=0.5)
-    tables = publication_tables(ext, 30000, "2019-03-31", "2017-04-01", "2018-03-31")
+    tables = publication_tables(ext, 30000, "2019-03-31", "2017-04-01", "2018-03-31", reoffending_polarity="lower_is_better")
     sex = tables["reoffending_by_sex"]
     assert sex["group"].iloc[-1] == "Total"
     for col in ("cohort_size", "reoffenders", "not_reoffended"):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import PipelineError
+from ..fileio import write_atomic  # noqa: F401 - re-exported: the one atomic write
 
 #: Folder of the renderer's package data (CSS, HTML and typst templates, the Lua filter).
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -23,6 +24,30 @@ TYPST_PARTIALS = (TEMPLATES_DIR / "typst" / "typst-template.typ", TEMPLATES_DIR 
 NB_FILTER = TEMPLATES_DIR / "quarto" / "nbfilter.py"
 
 SYNTHETIC_TEXT = "SYNTHETIC DATA — demonstration only, not a real area"
+
+#: Pandoc reader extensions switched off for every document of both back-ends, and why:
+#: raw_html (<script>, <img onerror>, <iframe srcdoc>), raw_attribute (```{=html} and
+#: `...`{=typst} blocks: raw output of any format, e.g. typst code reading files), raw_tex
+#: (\commands passed through), tex_math_dollars (TeX math is translated into typst math: a
+#: needless surface, no document uses $ math). Content and data are text and Markdown only.
+READER_EXTENSIONS_OFF = ("raw_html", "raw_attribute", "raw_tex", "tex_math_dollars")
+
+#: Quarto's reader (``from:``): Quarto needs YAML front matter for the document's metadata.
+QUARTO_READER_FORMAT = "markdown" + "".join(f"-{ext}" for ext in READER_EXTENSIONS_OFF)
+
+#: The embedded back-end's reader: no YAML metadata blocks either, so a document cannot set
+#: template variables (header-includes, css, include-before, ...); metadata arrives with -M.
+READER_FORMAT = QUARTO_READER_FORMAT + "-yaml_metadata_block"
+
+#: Content-Security-Policy of the embedded back-end's HTML pages (a <meta http-equiv> in
+#: templates/html/plan.html, kept in step by a test): no script at all, images only as the
+#: data: URIs --embed-resources makes, styles inline, nothing fetched, framed or submitted.
+HTML_CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+            "font-src data:; base-uri 'none'; form-action 'none'; frame-src 'none'")
+
+#: Content-Security-Policy of the Quarto back-end's HTML (Quarto's pages need their own inline
+#: scripts, so only what cannot break them is restricted).
+QUARTO_HTML_CSP = "object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'"
 
 #: Output format name -> file extension.
 FORMAT_EXT = {"html": "html", "pdf": "pdf"}
@@ -78,7 +103,7 @@ def staging_dir(parent: Path, stem: str) -> Iterator[Path]:
     concurrent renders never collide.
     """
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.render-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{stem}.render-", dir=parent))  # not hidden: Quarto ignores inputs under hidden folders
     try:
         yield tmp
     finally:
@@ -99,16 +124,17 @@ def publish(files: dict[str, Path], out_dir: Path, stem: str) -> dict[str, Path]
     return result
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def killed_message(tool: str, returncode: int) -> str | None:
+    """What to say when ``tool`` was killed by a signal (exit -9: most likely out of memory), else None."""
+    if returncode >= 0:
+        return None
+    import signal
+
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    if -returncode == signal.SIGKILL:
+        return (f"{tool} was killed ({name}), most likely because the machine ran out of memory; a very long "
+                "document (e.g. an appendix listing a huge number of rows) is the usual cause")
+    return f"{tool} was stopped by {name}"

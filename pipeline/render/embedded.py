@@ -4,9 +4,11 @@ wheel for PDF. Works from a plain ``pip install``: no system pandoc, LaTeX, Quar
 Pipeline::
 
     executed notebook --(notebook.py)--> Pandoc Markdown
+        (read as READER_FORMAT: no raw HTML, no raw blocks; yjplan.lua drops unsafe links)
         --pandoc -t html5 --embed-resources --toc -N  + yjplan.lua + plan.html + yjplan.css--> <stem>.html
         --pandoc -t typst  + yjplan.lua + typst/plan.typ (+ partials)--> typst source
-        --typst.compile (embedded fonts only)--> <stem>.pdf
+        --typst.compile (embedded fonts only; root: a private folder holding only the
+          images the document shows)--> <stem>.pdf
 
 Metadata (title, subtitle, author, date, lang, synthetic, ...) is passed to pandoc with ``-M``,
 so values are literal strings (not parsed as Markdown) and booleans are real booleans.
@@ -18,14 +20,19 @@ import functools
 
 import logging
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ._common import (
+    killed_message,
     CSS_FILE,
     HTML_TEMPLATE,
     LUA_FILTER,
+    READER_FORMAT,
     TOC_DEPTH,
     TYPST_TEMPLATE,
     RenderError,
@@ -89,7 +96,7 @@ def _meta_args(metadata: dict) -> list[str]:
 
 def run_pandoc(args: list[str], markdown: str, cwd: Path) -> str:
     """Run pandoc on ``markdown``; return stdout. Warnings are logged; missing resources are errors."""
-    cmd = [pandoc_path(), "--from", "markdown", "--lua-filter", str(LUA_FILTER), "--wrap", "none", *args]
+    cmd = [pandoc_path(), "--from", READER_FORMAT, "--lua-filter", str(LUA_FILTER), "--wrap", "none", *args]
     try:
         proc = subprocess.run(
             cmd,
@@ -103,7 +110,7 @@ def run_pandoc(args: list[str], markdown: str, cwd: Path) -> str:
         raise RenderError(f"pandoc did not finish within {PANDOC_TIMEOUT}s") from exc
     stderr = proc.stderr.decode("utf-8", "replace").strip()
     if proc.returncode != 0:
-        raise RenderError(f"pandoc failed (exit {proc.returncode}): {stderr or 'no message'}")
+        raise RenderError(killed_message("pandoc", proc.returncode) or f"pandoc failed (exit {proc.returncode}): {stderr or 'no message'}")
     fatal = ("Could not fetch resource", "unresolved cross reference")
     problems = [line for line in stderr.splitlines() if any(f in line for f in fatal)]
     if problems:
@@ -173,6 +180,12 @@ _TYPST_OWNER_PID: int | None = None
 #: False: always compile PDFs in a subprocess (set by build workers, see compile_pdf).
 IN_PROCESS: bool | None = None
 
+
+def compile_out_of_process() -> None:
+    """From now on, compile every PDF of this process in a fresh interpreter (long-lived build workers)."""
+    global IN_PROCESS
+    IN_PROCESS = False
+
 _TYPST_CHILD = """
 import json, sys, datetime
 import typst
@@ -215,7 +228,7 @@ def _compile_in_subprocess(source: str, kwargs: dict) -> None:
     except subprocess.TimeoutExpired as exc:
         raise RenderError(f"typst did not finish within {PANDOC_TIMEOUT}s") from exc
     if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        detail = killed_message("typst", proc.returncode) or proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
         raise RenderError(f"typst could not compile the PDF: {detail}")
     for line in proc.stdout.decode("utf-8", "replace").splitlines():  # typst's warnings, one JSON string a line
         if line.strip():
@@ -256,9 +269,59 @@ def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path
     return out_file
 
 
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
+_TYPST_IMAGE = re.compile(r'\bimage\("((?:[^"\\]|\\.)*)"')
+
+
+def typst_images(markdown: str, source: str) -> list[str]:
+    """Relative paths of the image files a document shows (from its Markdown and its typst source)."""
+    from .notebook import referenced_files
+
+    found = list(referenced_files(markdown))
+    for match in _TYPST_IMAGE.finditer(source):
+        path = re.sub(r"\\(.)", r"\1", match.group(1))
+        if path not in found:
+            found.append(path)
+    return found
+
+
+def populate_typst_root(root: Path, markdown: str, source: str, resource_dir: Path) -> list[Path]:
+    """Hard-link (or copy) into ``root`` the images the document shows, and nothing else.
+
+    typst can read any file under its root (``read()``, ``image()``, ``json()``...), so the
+    root is never the build folder (with validation.json, build.json, the notebook): only image
+    files, by relative paths inside ``resource_dir``, are placed there.
+    """
+    base = Path(resource_dir).resolve()
+    placed: list[Path] = []
+    for rel in typst_images(markdown, source):
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", rel) or rel.startswith(("/", "\\")) or "\\" in rel:
+            continue
+        parts = Path(rel).parts
+        if ".." in parts or Path(rel).suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        src = (base / rel).resolve()
+        if base not in src.parents or not src.is_file():
+            continue  # typst reports the missing image
+        dest = root / Path(*parts)
+        if dest.exists():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copy2(src, dest)
+        placed.append(dest)
+    return placed
+
+
 def render_pdf(markdown: str, out_file: Path, metadata: dict, resource_dir: Path) -> Path:
     source = typst_source(markdown, metadata, resource_dir)
-    return compile_pdf(source, out_file, resource_dir, metadata)
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".typst-root-", dir=out_file.parent) as root:
+        populate_typst_root(Path(root), markdown, source, Path(resource_dir))
+        return compile_pdf(source, out_file, Path(root), metadata)
 
 
 def render(markdown: str, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,

@@ -17,7 +17,9 @@ and runs, with that folder as the working directory, once per format:
     quarto render <stem>.ipynb --to html  --no-execute --output <stem>.html
     quarto render <stem>.ipynb --to typst --no-execute --output <stem>.pdf
 
-The format options are those of the repository's _quarto.yml (kept in step by a test).
+The format options are those of the repository's _quarto.yml (kept in step by a test), including
+the reader (``from:``, no raw HTML or raw blocks, as in the embedded back-end) and the Lua filter,
+which drops unsafe links, images and attributes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ._common import CSS_FILE, LUA_FILTER, TOC_DEPTH, TYPST_PARTIALS, RenderError
+from ._common import (
+    killed_message,
+    CSS_FILE,
+    LUA_FILTER,
+    QUARTO_HTML_CSP,
+    QUARTO_READER_FORMAT,
+    TOC_DEPTH,
+    TYPST_PARTIALS,
+    RenderError,
+)
 from .notebook import join_markdown, markdown_chunks, quarto_notebook, referenced_files, write_notebook
 
 #: Our output format -> Quarto's format name.
@@ -50,6 +61,8 @@ CROSSREF = {
 }
 
 HTML_OPTIONS = {
+    # the same reader restrictions as the embedded back-end (no raw HTML, no raw blocks)
+    "from": QUARTO_READER_FORMAT,
     "embed-resources": True,
     "toc": True,
     "toc-depth": TOC_DEPTH,
@@ -57,9 +70,11 @@ HTML_OPTIONS = {
     "number-sections": True,
     "fig-cap-location": "bottom",
     "tbl-cap-location": "top",
+    "include-in-header": [{"text": f'<meta http-equiv="Content-Security-Policy" content="{QUARTO_HTML_CSP}">'}],
 }
 
 TYPST_OPTIONS = {
+    "from": QUARTO_READER_FORMAT,
     "toc": True,
     "toc-depth": TOC_DEPTH,
     "toc-title": "Contents",
@@ -163,7 +178,8 @@ def run_quarto(argv: list[str], cwd: Path) -> None:
     if proc.returncode != 0:
         out = (proc.stderr or b"").decode("utf-8", "replace").strip() or (proc.stdout or b"").decode("utf-8", "replace").strip()
         tail = "\n".join(out.splitlines()[-25:])
-        raise RenderError(f"quarto render failed (exit {proc.returncode}): {' '.join(argv[1:])}\n{tail}")
+        killed = killed_message("quarto", proc.returncode)
+        raise RenderError(killed or f"quarto render failed (exit {proc.returncode}): {' '.join(argv[1:])}\n{tail}")
 
 
 def render(nb: dict, notebook_path: Path, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,

@@ -24,6 +24,15 @@ What it does
   * Under Quarto and HTML, metadata `synthetic: true` adds the synthetic-data banner at the top
     of the page body (the embedded back-end's HTML template does this itself; PDFs get it from
     the typst template).
+  * Safety (first, both back-ends, every format): documents are read without raw HTML or raw
+    blocks (pipeline/markdown.py READER_FORMAT); on top of that
+      - a link is kept only if it goes to http(s) or mailto, to an in-document #anchor, or to a
+        relative path of one of the project's own outputs (.html, .pdf, ...); anything else
+        (javascript:, data:, file:, vbscript:, //host, /abs, ...) becomes its plain text;
+      - an image is kept only if it is a relative path (no "..", no scheme) to an image file
+        (figures); anything else becomes its alt text;
+      - event-handler (on*), style and URL-carrying attributes (href, src, srcdoc, ...) are
+        removed from every element.
 --]]
 
 local IN_QUARTO = type(quarto) == "table" and type(quarto.doc) == "table"
@@ -52,6 +61,131 @@ local CALLOUT = {
 local function warn(msg)
   io.stderr:write("[yjplan.lua] WARNING: " .. msg .. "\n")
 end
+
+---------------------------------------------------------------------------------------------
+-- Safety: links, images and attributes
+---------------------------------------------------------------------------------------------
+
+local LINK_SCHEMES = { http = true, https = true, mailto = true }
+-- relative links may point to the project's own outputs only (or to a folder)
+local OUTPUT_EXTENSIONS = { html = true, pdf = true, ipynb = true, json = true, md = true, csv = true,
+  png = true, svg = true }
+local IMAGE_EXTENSIONS = { png = true, jpg = true, jpeg = true, gif = true, svg = true, webp = true }
+-- attributes that carry a URL, script or style: never written from a document
+local UNSAFE_ATTRIBUTES = { style = true, href = true, src = true, srcset = true, srcdoc = true, action = true,
+  formaction = true, ["xlink:href"] = true, background = true, poster = true, data = true, codebase = true,
+  ping = true, ["http-equiv"] = true, content = true, manifest = true }
+
+local function url_path(url)
+  return (url:gsub("[#?].*$", ""))
+end
+
+local function extension(path)
+  local ext = path:match("%.([%w]+)$")
+  return ext and ext:lower() or nil
+end
+
+-- "anchor", "external", "relative" or nil (unsafe). Whitespace, control characters and
+-- backslashes are refused outright (browsers drop or reinterpret them: "java\tscript:").
+local function url_kind(url)
+  if type(url) ~= "string" or url == "" or url:find("[%c%s\\]") then
+    return nil
+  end
+  if url:sub(1, 1) == "#" then
+    return "anchor"
+  end
+  local scheme = url:match("^(%a[%w+.-]*):")
+  if scheme then
+    return LINK_SCHEMES[scheme:lower()] and "external" or nil
+  end
+  if url:sub(1, 1) == "/" then
+    return nil -- absolute path or //host
+  end
+  return "relative"
+end
+
+local function safe_link_target(url)
+  local kind = url_kind(url)
+  if kind == "anchor" or kind == "external" then
+    return true
+  end
+  if kind == "relative" then
+    local path = url_path(url)
+    return path == "" or path:sub(-1) == "/" or OUTPUT_EXTENSIONS[extension(path) or ""] == true
+  end
+  return false
+end
+
+local function safe_image_source(src)
+  if url_kind(src) ~= "relative" then
+    return false
+  end
+  local path = url_path(src)
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then
+      return false
+    end
+  end
+  return IMAGE_EXTENSIONS[extension(path) or ""] == true
+end
+
+local function clean_attributes(el)
+  local drop = {}
+  for key, _ in pairs(el.attributes) do
+    local k = tostring(key):lower()
+    if k:match("^on") or UNSAFE_ATTRIBUTES[k] then
+      table.insert(drop, key)
+    end
+  end
+  if #drop == 0 then
+    return nil
+  end
+  for _, key in ipairs(drop) do
+    el.attributes[key] = nil
+  end
+  return el
+end
+
+local function safe_link(el)
+  if not safe_link_target(el.target) then
+    warn("link to " .. el.target .. " removed (only http(s), mailto, #anchors and the project's own outputs)")
+    return el.content
+  end
+  return clean_attributes(el)
+end
+
+local function safe_image(el)
+  if not safe_image_source(el.src) then
+    warn("image " .. el.src .. " removed (only relative paths to image files in the document's folder)")
+    return el.caption
+  end
+  return clean_attributes(el)
+end
+
+local safety_filter = {
+  Link = safe_link,
+  Image = safe_image,
+  Span = clean_attributes,
+  Div = clean_attributes,
+  Header = clean_attributes,
+  Code = clean_attributes,
+  CodeBlock = clean_attributes,
+  Table = clean_attributes,
+  Figure = clean_attributes,
+  -- raw content cannot come from the reader (raw_html and raw_attribute are off); should any
+  -- reach the filter (e.g. another reader), it is dropped rather than passed through
+  -- (Quarto's own raw nodes are Quarto's business)
+  RawInline = function(el)
+    if not IN_QUARTO then
+      return pandoc.Str(el.text)
+    end
+  end,
+  RawBlock = function(el)
+    if not IN_QUARTO then
+      return pandoc.CodeBlock(el.text)
+    end
+  end,
+}
 
 local function typst_string(s)
   return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
@@ -374,6 +508,7 @@ local function synthetic_banner(meta)
 end
 
 return {
+  safety_filter,
   { Meta = synthetic_banner },
   { Span = span_filter, Div = callout_filter },
   {

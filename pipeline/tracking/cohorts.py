@@ -537,12 +537,13 @@ def reoffending_breakdown(
     return pd.DataFrame(records)
 
 
-def cohort_changes(cohorts: pd.DataFrame, lag: int = 1, level: float = 0.95) -> pd.DataFrame:
+def cohort_changes(cohorts: pd.DataFrame, *, polarity: str, lag: int = 1, level: float = 0.95) -> pd.DataFrame:
     """Change in the reoffending rate between each cohort and the one ``lag`` rows before it.
 
     ``lag=1`` compares consecutive cohorts; with quarterly cohorts ``lag=4`` compares the same
     quarter a year earlier. Changes are in percentage points, tested with
-    ``pipeline.stats.proportion_change`` (lower is better). A change that involves a
+    ``pipeline.stats.proportion_change`` with the reoffending indicator's ``polarity`` (from the
+    indicator definitions: never assumed here). A change that involves a
     provisional cohort keeps its figures but is flagged and not assessed.
     """
     stats = _stats()
@@ -563,7 +564,7 @@ def cohort_changes(cohorts: pd.DataFrame, lag: int = 1, level: float = 0.95) -> 
                     int(prev["cohort_size"]),
                     level=level,
                     multiplier=100,
-                    polarity="lower_is_better",
+                    polarity=polarity,
                 )
                 rec.update(
                     {
@@ -629,11 +630,10 @@ def cohort_changes(cohorts: pd.DataFrame, lag: int = 1, level: float = 0.95) -> 
 
 
 def _coverage_note(extract: pd.DataFrame, period_start: pd.Timestamp) -> str:
-    first = as_timestamp(extract["outcome_date"].min()) if len(extract) else period_start
+    # No date from the extract here: with few records, its first outcome date is one child's.
     return (
-        f"Counted from the extract, whose first outcome is dated {first.date().isoformat()}: a child whose earlier "
-        "caution or conviction is not in the extract is counted as a first-time entrant here. Published figures "
-        "use the Police National Computer's full history."
+        "Counted from the extract: a child whose earlier caution or conviction is not in the extract is counted as a "
+        "first-time entrant here. Published figures use the Police National Computer's full history."
     )
 
 

@@ -9,7 +9,9 @@ integers, blank optional codes as ``""``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import os
 import re
 from pathlib import Path
 
@@ -17,8 +19,9 @@ import pandas as pd
 
 from ..contracts import Outcome, Suite, ValidationReport, load_suite, validate_frame
 from ..errors import DataFileError
-from ..loaders import LINE_COLUMN, read_raw_table
-from ..paths import contracts_dir
+from ..ids import check_area_id
+from ..loaders import LINE_COLUMN, binary_kind, check_header, read_raw_table
+from ..paths import contracts_dir, data_dir
 from . import codes
 
 DATE_COLUMNS = ("offence_date", "outcome_date", "release_date")
@@ -27,11 +30,20 @@ INT_COLUMNS = ("age_at_offence", "gravity_score")
 TEXT_COLUMNS = tuple(c for c in codes.COLUMNS if c not in DATE_COLUMNS + INT_COLUMNS)
 
 
+TRACKING_CONFIG = "data/tracking.yml"
+
+
 def _display(path: Path) -> str:
+    """How an extract is named in messages, which can reach the published site: its path relative to the data
+    folder (as ``data/tracking.yml`` gives it) when it lies beside the data, else only its file name."""
+    path = Path(path)
     try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        resolved, data = path.resolve(), data_dir().resolve()
+        if resolved.is_relative_to(data.parent):
+            return os.path.relpath(resolved, data)
+    except (OSError, ValueError):
+        pass
+    return path.name
 
 
 # --------------------------------------------------------------------------- reading files
@@ -43,6 +55,14 @@ def read_raw_extract(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_raw_excel(path)
+    if path.is_file():
+        with path.open("rb") as fh:
+            binary = binary_kind(fh.read(8))
+        if binary:
+            raise DataFileError(
+                f"{_display(path)}: line 1, column 1: this file is {binary}, not text, although its name ends '{path.suffix}'; "
+                "open it in Excel and save it as 'CSV UTF-8', or give it the .xlsx extension"
+            )
     if suffix == ".xls":
         raise DataFileError(f"{_display(path)}: old-style .xls workbooks are not read; save the sheet as .xlsx or 'CSV UTF-8'")
     return read_raw_table(path)
@@ -89,6 +109,7 @@ def _read_raw_excel(path: Path) -> pd.DataFrame:
     header_line, header = rows[0]
     while header and not header[-1]:
         header = header[:-1]
+    check_header([h.strip() for h in header], shown, line=header_line)
     if len(rows) == 1:
         raise DataFileError(f"{shown}: has a header row but no data rows")
     width = len(header)
@@ -110,31 +131,140 @@ def _read_raw_excel(path: Path) -> pd.DataFrame:
 
 
 def _normalise_header(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    """A column name as lower-case words joined by '_': 'ChildName' -> 'child_name', 'Young Person' ->
+    'young_person', 'PNCNumber' -> 'pnc_number', 'date-of-birth' -> 'date_of_birth'."""
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", str(name))
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def identifier_outcomes(raw: pd.DataFrame, suite: Suite, file_label: str) -> list[Outcome]:
-    """One failed outcome per column that looks like a direct identifier (by its name or its values)."""
+#: Columns whose values are screened for identifiers although they are part of the format: free codes that the
+#: contract checks only for their shape (an NHS number or a date would pass it).
+SCREENED_ID_COLUMNS = ("record_id", "child_id")
+
+_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+#: A full date this many years or more before the offence is a date of birth (children are 10 to 17).
+DOB_MIN_YEARS = 8
+
+
+def _nhs_ok(text: str) -> bool:
+    digits = [int(c) for c in text if c.isdigit()]
+    if len(digits) != 10:
+        return False
+    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1))) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == digits[9]
+
+
+def _upn_ok(text: str) -> bool:
+    text = text.upper()
+    values = [int(c) if c.isdigit() else _UPN_LETTERS.find(c) for c in text[1:]]
+    if len(text) != 13 or any(v < 0 for v in values):
+        return False
+    return _UPN_LETTERS[sum(v * w for v, w in zip(values, range(2, 14))) % 23] == text[0]
+
+
+def _date_years(text: str) -> list[int]:
+    """Years of the full dates written in ``text`` (ISO, day/month/year either way round, '5 April 2003')."""
+    years = []
+    for y, m, d in re.findall(r"(?<![0-9])([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?![0-9])", text):
+        years.append((int(y), int(m), int(d)))
+    for a, b, y in re.findall(r"(?<![0-9])([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4}|[0-9]{2})(?![0-9])", text):
+        year = int(y) if len(y) == 4 else 2000 + int(y) if int(y) < 50 else 1900 + int(y)
+        years += [(year, int(b), int(a)), (year, int(a), int(b))]
+    for d, mon, y in re.findall(r"(?<![0-9])([0-9]{1,2})(?:st|nd|rd|th)? ([A-Za-z]{3})[a-z]* ([0-9]{4})(?![0-9])", text):
+        if mon.lower() in _MONTHS:
+            years.append((int(y), _MONTHS.index(mon.lower()) + 1, int(d)))
+    out = []
+    for y, m, d in years:
+        try:
+            out.append(_dt.date(y, m, d).year)
+        except ValueError:
+            continue
+    return out
+
+
+def _reference_years(raw: pd.DataFrame, as_of) -> pd.Series:
+    """Per row, the year a date of birth is compared with: the offence date's, else as_of's (else this year's)."""
+    fallback = pd.Timestamp(as_of).year if as_of is not None else _dt.date.today().year
+    if "offence_date" not in raw.columns:
+        return pd.Series(fallback, index=raw.index)
+    years = pd.to_datetime(raw["offence_date"].astype(str).str.strip(), format="%Y-%m-%d", errors="coerce").dt.year
+    return years.fillna(fallback).astype(int)
+
+
+def _value_hits(values: pd.Series, rule: dict, reference_years: pd.Series) -> pd.Series:
+    """Which cells match a value rule (confirmed by its ``check``)."""
+    found = values.str.contains(rule["pattern"], regex=True, na=False, flags=re.IGNORECASE if rule.get("check") == "date_of_birth" else 0)
+    check = rule.get("check")
+    if not found.any() or not check:
+        return found
+    confirmed = pd.Series(False, index=values.index)
+    for idx in found[found].index:
+        text = values[idx]
+        if check == "nhs_modulus_11":
+            confirmed[idx] = any(_nhs_ok(m) for m in re.findall(rule["pattern"], text))
+        elif check == "upn_check_letter":
+            confirmed[idx] = any(_upn_ok(m) or not m[-1].isdigit() for m in re.findall(rule["pattern"], text))
+        elif check == "date_of_birth":
+            confirmed[idx] = any(year <= reference_years[idx] - DOB_MIN_YEARS for year in _date_years(text))
+        else:
+            raise ValueError(f"case_extract.json: unknown identifier check {check!r}")
+    return confirmed
+
+
+def looks_like_identifier(value, rules: dict | None = None, dates: bool = True) -> str | None:
+    """What kind of direct identifier a single value looks like (any value rule; with ``dates``, any full
+    date counts as a date of birth), or None. Used to withhold values from messages."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    rules = rules if rules is not None else _rules()
+    cell = pd.Series([value])
+    year = pd.Series([9999 + DOB_MIN_YEARS])  # any full date counts here
+    for rule in rules.get("value_rules", []):
+        if rule.get("check") == "date_of_birth" and not dates:
+            continue
+        if _value_hits(cell, rule, year).iloc[0]:
+            return rule["what"]
+    return None
+
+
+def _rules() -> dict:
+    return load_suite(codes.TABLE, contracts_dir()).meta.get("direct_identifiers") or {}
+
+
+def identifier_outcomes(raw: pd.DataFrame, suite: Suite, file_label: str, as_of=None) -> list[Outcome]:
+    """One failed outcome per column that looks like it holds a direct identifier, by its name or its values.
+
+    Columns outside the format are screened by name (split into words, so 'ChildName' is a name) and by
+    value; the free-text id columns of the format (``SCREENED_ID_COLUMNS``) by value. A message names the
+    file, column, line numbers and the kind of identifier, never the value (it is a child's data).
+    """
     rules = suite.meta.get("direct_identifiers") or {}
     declared = set(codes.COLUMNS)
+    reference_years = _reference_years(raw, as_of)
     outcomes = []
     for column in raw.columns:
-        if column == LINE_COLUMN or column in declared:
+        if column == LINE_COLUMN or (column in declared and column not in SCREENED_ID_COLUMNS):
             continue
-        header = _normalise_header(column)
-        reason, rows, details = None, [], []
-        for rule in rules.get("header_rules", []):
-            if re.search(rule["pattern"], header):
-                reason = f"its name looks like {rule['what']}"
-                break
+        free_text = column not in declared
+        reason, rows = None, []
+        if free_text:
+            header = _normalise_header(column)
+            for rule in rules.get("header_rules", []):
+                if re.search(rule["pattern"], header) or re.search(rule["pattern"], header.replace("_", "")):
+                    reason = f"its name looks like {rule['what']}"
+                    break
         if reason is None:
             values = raw[column].astype(str)
             for rule in rules.get("value_rules", []):
-                hits = values.str.contains(rule["pattern"], regex=True, na=False)
+                if rule.get("free_text_only") and not free_text:
+                    continue
+                hits = _value_hits(values, rule, reference_years)
                 if hits.any():
                     reason = f"its values look like {rule['what']}"
-                    rows = [int(x) for x in raw.loc[hits, LINE_COLUMN].head(10)]
-                    details = [f"line {r}: value withheld" for r in rows[:5]]
+                    rows = [int(x) for x in raw.loc[hits, LINE_COLUMN]]
                     break
         if reason:
             outcomes.append(
@@ -147,15 +277,28 @@ def identifier_outcomes(raw: pd.DataFrame, suite: Suite, file_label: str) -> lis
                     stage="raw",
                     success=False,
                     description=(
-                        f"column '{column}' is rejected: {reason}. The extract must not contain direct identifiers "
-                        "(names, addresses, full dates of birth, PNC or other reference numbers); remove the column "
-                        "and identify children only by the pseudonymous child_id"
+                        f"column '{column}' is rejected: {reason}"
+                        + (" (the values are not repeated here)" if rows else "")
+                        + ". The extract must not contain direct identifiers (names, addresses, postcodes, full dates of "
+                        "birth, PNC, NHS or unique pupil numbers, e-mail addresses); "
+                        + ("remove the column and identify children only by the pseudonymous child_id" if free_text else
+                           f"replace the {column} values with pseudonymous codes")
                     ),
                     rows=rows,
-                    details=details,
+                    details=[],
                 )
             )
     return outcomes
+
+
+def _redactor(rules: dict):
+    """Withholds from contract messages the values of child-level columns and any value shaped like an identifier."""
+    def redact(column: str, value) -> str | None:
+        if column in ("child_id", "birth_month"):
+            return "withheld"
+        kind = looks_like_identifier(value, rules, dates=column not in DATE_COLUMNS)
+        return f"withheld: looks like {kind}" if kind else None
+    return redact
 
 
 # --------------------------------------------------------------------------- contract preparation
@@ -175,9 +318,18 @@ def _age_from_birth_month(birth_month: pd.Series, offence_date: pd.Series) -> pd
     return (off_year - year - (off_month < month).astype(float)).astype(float)
 
 
-def _prepare(typed: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+def _prepare(typed: pd.DataFrame, raw: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Derived columns the typed-stage expectations check."""
     typed = typed.copy()
+    if as_of is not None:
+        late = pd.Series(False, index=typed.index)
+        for col in DATE_COLUMNS:
+            late |= typed[col].notna() & (typed[col] > as_of)
+        typed["dated_by_as_of"] = ~late
+    else:
+        typed["dated_by_as_of"] = True
+    birth = pd.to_datetime(typed["birth_month"].fillna("").astype(str) + "-01", format="%Y-%m-%d", errors="coerce")
+    typed["offence_after_birth"] = ~(birth.notna() & typed["offence_date"].notna() & (typed["offence_date"] < birth))
     given = typed["age_at_offence"].astype(float)
     derived = _age_from_birth_month(typed["birth_month"], typed["offence_date"])
     typed["age_difference"] = (derived - given).fillna(0.0)
@@ -234,21 +386,50 @@ def ensure_extract(extract: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- public API
 
 
-def load_extract(path: str | Path, suite: Suite | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+def _as_of(as_of, area_id: str | None) -> pd.Timestamp | None:
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return None
+    try:
+        value = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        value = pd.NaT
+    if pd.isna(value):
+        where = f" for area '{area_id}'" if area_id else ""
+        raise DataFileError(f"{TRACKING_CONFIG}{where}: as_of {str(as_of)[:40]!r} is not a date (expected YYYY-MM-DD, "
+                            "the date the extract was taken)")
+    return value.normalize()
+
+
+def load_extract(path: str | Path, suite: Suite | None = None, *, area_id: str | None = None,
+                 as_of=None) -> tuple[pd.DataFrame, ValidationReport]:
     """Read, check and type a case-management extract (CSV or .xlsx).
 
-    Raises DataFileError for file-level problems (missing, empty, not UTF-8, ragged rows) and
-    DataContractError for a column that looks like a direct identifier or any critical
-    contract failure; the message names the file, line, column and what was expected.
-    Warnings are returned in the report for the plan's data-quality appendix.
+    ``area_id``: the area whose plan is being built; rows of another area are a critical failure.
+    ``as_of``: the date the extract was taken (``data/tracking.yml``, a date or 'YYYY-MM-DD'); a record
+    dated after it is a critical failure. Either may be None (no check), e.g. for multi-area test extracts.
+
+    Raises DataFileError for file-level problems (missing, empty, not UTF-8, an Excel file named .csv,
+    ragged rows) and DataContractError for a column that looks like a direct identifier or any critical
+    contract failure; the message names the file, line, column and what was expected, and never repeats
+    a value that looks like an identifier. Warnings are returned in the report for the plan's
+    data-quality appendix.
     """
     path = Path(path)
     label = _display(path)
+    if area_id is not None:
+        check_area_id(area_id)
+    as_of_date = _as_of(as_of, area_id)
+    if not path.is_file():
+        configured = f", configured in {TRACKING_CONFIG} for area '{area_id}'" if area_id else ""
+        raise DataFileError(
+            f"the case-management extract file {label} was not found{configured} "
+            "(paths in data/tracking.yml are relative to data/; see data_contracts/case_extract.md)"
+        )
     suite = suite or load_suite(codes.TABLE, contracts_dir())
     raw = read_raw_extract(path)
     raw.columns = [str(c).strip() for c in raw.columns]
 
-    report = ValidationReport(identifier_outcomes(raw, suite, label))
+    report = ValidationReport(identifier_outcomes(raw, suite, label, as_of=as_of_date))
     report.raise_for_critical()
 
     optional = suite.meta.get("optional_columns") or codes.OPTIONAL_COLUMNS
@@ -272,7 +453,21 @@ def load_extract(path: str | Path, suite: Suite | None = None) -> tuple[pd.DataF
     ordered = [c for c in codes.COLUMNS if c in raw.columns] + [c for c in raw.columns if c not in codes.COLUMNS]
     raw = raw[ordered]
 
-    contract_report, typed = validate_frame(raw, suite, label, prepare=_prepare)
+    parameters = {}
+    if area_id is not None:
+        parameters["extract_area_ids"] = [area_id]
+    else:  # no area to compare with: the check is not run
+        suite = dataclasses.replace(suite, expectations=tuple(
+            e for e in suite.expectations
+            if not (isinstance(e["kwargs"].get("value_set"), dict) and e["kwargs"]["value_set"].get("$PARAMETER") == "extract_area_ids")
+        ))
+    contract_report, typed = validate_frame(
+        raw, suite, label, parameters=parameters, prepare=lambda t, r: _prepare(t, r, as_of_date),
+        redact=_redactor(suite.meta.get("direct_identifiers") or {}),
+    )
+    for outcome in contract_report.outcomes:
+        if outcome.column == "dated_by_as_of" and as_of_date is not None:
+            outcome.description += f" (as_of {as_of_date.date().isoformat()})"
     report.extend(contract_report)
     report.raise_for_critical()
     extract = canonical(typed)

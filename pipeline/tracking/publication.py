@@ -95,8 +95,8 @@ def _cohort_table(cohorts: pd.DataFrame, data_kind: str, title: str) -> tuple[pd
     return out, out.attrs["footnotes"]
 
 
-def _changes_table(cohorts: pd.DataFrame, published: pd.DataFrame, data_kind: str) -> tuple[pd.DataFrame, list[str]]:
-    changes = cohort_changes(cohorts)
+def _changes_table(cohorts: pd.DataFrame, published: pd.DataFrame, data_kind: str, polarity: str) -> tuple[pd.DataFrame, list[str]]:
+    changes = cohort_changes(cohorts, polarity=polarity)
     rate_why = published.attrs["suppressed"].get("rate", [""] * len(published))
     hidden_rate = {label: bool(why) for label, why in zip(published["cohort"], rate_why)}
     t = pd.DataFrame(
@@ -224,8 +224,11 @@ def _custody_table(extract, period_start, period_end, population, data_kind) -> 
     return out, out.attrs["footnotes"], s["notes"]
 
 
-def publication_tables(extract: pd.DataFrame, population, as_of, period_start, period_end) -> dict:
+def publication_tables(extract: pd.DataFrame, population, as_of, period_start, period_end, *, reoffending_polarity: str) -> dict:
     """Every table a published plan shows from the extract, already disclosure-controlled.
+
+    ``reoffending_polarity`` is the reoffending-rate indicator's polarity from the indicator
+    definitions (it decides whether a change is an improvement).
 
     Keys: ``fte``, ``reoffending_cohorts`` (annual), ``reoffending_cohorts_quarterly``,
     ``reoffending_changes`` (annual, consecutive cohorts), ``reoffending_by_sex``,
@@ -280,7 +283,7 @@ def publication_tables(extract: pd.DataFrame, population, as_of, period_start, p
     quarterly = reoffending_cohorts(extract, "quarterly", as_of)
     tables["reoffending_cohorts_quarterly"], notes = _cohort_table(quarterly, data_kind, "Proven reoffending, quarterly cohorts")
     add(notes)
-    tables["reoffending_changes"], notes = _changes_table(annual, tables["reoffending_cohorts"], data_kind)
+    tables["reoffending_changes"], notes = _changes_table(annual, tables["reoffending_cohorts"], data_kind, reoffending_polarity)
     add(notes)
     add(
         [

@@ -105,31 +105,34 @@ def _check_restricted_dir(restricted_dir: Path) -> Path:
     return resolved
 
 
-def write_restricted_tracker(extract: pd.DataFrame, as_of, restricted_dir, frequency: str = "quarterly") -> Path:
-    """Write the live tracker as CSV under ``restricted_dir`` (and nowhere else); return its path.
-
-    The file name says RESTRICTED and carries the area, the as-of date and, for generated data,
-    ``_synthetic``; a README beside it repeats the handling notice.
-    """
-    directory = _check_restricted_dir(Path(restricted_dir))
+def tracker_csv(extract: pd.DataFrame, as_of, frequency: str = "quarterly") -> tuple[str, str]:
+    """The live tracker as (file name, CSV text). The name says RESTRICTED and carries the area, the
+    as-of date and, for generated data, ``_synthetic``."""
     extract = ensure_extract(extract)
     as_of = as_timestamp(as_of)
     tracker = live_tracker(extract, as_of, frequency=frequency)
-    directory.mkdir(parents=True, exist_ok=True)
     areas = sorted(extract["area_id"].unique())
     area = areas[0] if len(areas) == 1 else "multi_area"
     suffix = "_synthetic" if extract.attrs.get("data_kind") == "synthetic" else ""
-    path = directory / f"RESTRICTED_live_tracker_{area}_{as_of.date().isoformat()}{suffix}.csv"
     out = tracker.copy()
     for col in ("index_date", "follow_up_end", "waiting_end", "first_reoffence_date"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
-    out.to_csv(path, index=False, lineterminator="\n")
-    readme = directory / "README_RESTRICTED.txt"
-    readme.write_text(
+    return f"RESTRICTED_live_tracker_{area}_{as_of.date().isoformat()}{suffix}.csv", out.to_csv(index=False, lineterminator="\n")
+
+
+def write_restricted_tracker(extract: pd.DataFrame, as_of, restricted_dir, frequency: str = "quarterly") -> Path:
+    """Write the live tracker as CSV under ``restricted_dir`` (and nowhere else), owner-only; return its path.
+
+    A README beside it repeats the handling notice.
+    """
+    from ..fileio import restricted_folder, write_restricted
+
+    directory = restricted_folder(_check_restricted_dir(Path(restricted_dir)))
+    name, text = tracker_csv(extract, as_of, frequency)
+    path = write_restricted(directory / name, text.encode("utf-8"))
+    write_restricted(directory / "README_RESTRICTED.txt", (
         RESTRICTED_NOTICE
         + "\n\nFiles here are written by pipeline.tracking.write_restricted_tracker. Each lists the children of the "
         "current reoffending cohort by pseudonymous id, whether they have reoffended so far and the days left in "
-        "their 12-month follow-up.\n",
-        encoding="utf-8",
-    )
+        "their 12-month follow-up.\n").encode("utf-8"))
     return path

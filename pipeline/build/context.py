@@ -1,0 +1,103 @@
+"""An area resolved once: its checked id, its row of areas.csv, its content file, its tracking settings.
+
+Everything the driver needs to know about an area before building it, read once per build
+instead of at every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..dataset import is_synthetic
+from ..errors import DataFileError, UnknownAreaError
+from ..ids import check_area_id
+from ..loaders import LINE_COLUMN, table_path
+from ..paths import build_dir, content_dir, data_dir
+from .cache import read_raw_once
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """The Local tracking inputs of an area (``data/tracking.yml``)."""
+
+    extract: Path
+    population: float
+    as_of: str
+    generated: bool  # the synthetic demonstration extract, made by ``pipeline.synthetic``
+
+    def fingerprint_settings(self) -> dict:
+        return {"population": self.population, "as_of": self.as_of, "generated": self.generated}
+
+
+@dataclass(frozen=True)
+class AreaContext:
+    area_id: str
+    row: dict = field(repr=False)
+    content: Path
+    tracking: TrackingSettings | None
+
+    @property
+    def synthetic(self) -> bool:
+        return is_synthetic(self.row)
+
+
+def area_rows() -> list[dict]:
+    """Every row of areas.csv (text), each id checked against the id rule."""
+    path = table_path("areas")
+    raw = read_raw_once(path)
+    if "area_id" not in raw.columns:
+        raise DataFileError(f"{path.name}: no 'area_id' column")
+    rows = []
+    for row in raw.to_dict("records"):
+        check_area_id(row["area_id"], where=f"{path.name}, line {row.get(LINE_COLUMN, '?')}, column 'area_id'")
+        rows.append({k: v for k, v in row.items() if k != LINE_COLUMN})
+    return rows
+
+
+def generated_extract_path(area_id: str) -> Path:
+    """Where the synthetic demonstration extract of ``area_id`` is generated (never committed, never real)."""
+    return build_dir() / "synthetic" / f"{check_area_id(area_id)}_extract_synthetic.csv"
+
+
+def tracking_settings(area_id: str) -> TrackingSettings | None:
+    """The area's entry of ``data/tracking.yml``, or None when it has no Local tracking section."""
+    import yaml
+
+    config = data_dir() / "tracking.yml"
+    if not config.exists():
+        return None
+    try:
+        doc = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise DataFileError(f"data/tracking.yml: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    entry = (doc.get("areas") or {}).get(area_id) if isinstance(doc, dict) else None
+    if not entry:
+        return None
+    if not isinstance(entry, dict):
+        raise DataFileError(f"data/tracking.yml: the entry of '{area_id}' must be a mapping (extract, population, as_of)")
+    generated = entry.get("generate") == "synthetic"
+    if generated:
+        extract = generated_extract_path(area_id)
+    elif entry.get("extract"):
+        extract = Path(str(entry["extract"]))
+        extract = extract if extract.is_absolute() else (data_dir() / extract).resolve()
+    else:
+        raise DataFileError(f"data/tracking.yml: the entry of '{area_id}' names no extract (key 'extract')")
+    try:
+        population = float(entry.get("population", 0) or 0)
+    except (TypeError, ValueError):
+        raise DataFileError(f"data/tracking.yml: 'population' of '{area_id}' must be a number") from None
+    return TrackingSettings(extract=extract, population=population, as_of=str(entry.get("as_of", "") or ""), generated=generated)
+
+
+def resolve_area(area_id: str, rows: list[dict] | None = None) -> AreaContext:
+    """The area's context; InvalidIdError for an id that breaks the rule, UnknownAreaError if not listed."""
+    check_area_id(area_id)
+    rows = area_rows() if rows is None else rows
+    for row in rows:
+        if row["area_id"] == area_id:
+            return AreaContext(area_id=area_id, row=row, content=content_dir() / f"{area_id}.yml",
+                               tracking=tracking_settings(area_id))
+    known = ", ".join(r["area_id"] for r in rows) or "none"
+    raise UnknownAreaError(f"unknown area '{area_id}': it is not listed in data/areas.csv (known areas: {known})")
