@@ -30,6 +30,20 @@ def build_copy(tmp_path, monkeypatch) -> Path:
     return target
 
 
+@pytest.fixture
+def private_env(tmp_path) -> dict:
+    """Private copies of data, contracts and notebooks and a private build folder, as YJPLAN_* variables
+    for ``run_cli``: a test may change any of them."""
+    for name in ("data", "data_contracts", "notebooks"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    return {
+        "YJPLAN_DATA_DIR": str(tmp_path / "data"),
+        "YJPLAN_CONTRACTS_DIR": str(tmp_path / "data_contracts"),
+        "YJPLAN_NOTEBOOKS_DIR": str(tmp_path / "notebooks"),
+        "YJPLAN_BUILD_DIR": str(tmp_path / "build"),
+    }
+
+
 def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"test setup: {old!r} not found in {path}"

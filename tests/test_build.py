@@ -19,16 +19,8 @@ WARKS_POLICE_STAFFING = 'warwickshire,2018/19,Police,police,staffing,170,GBP_tho
 
 
 @pytest.fixture
-def env(tmp_path) -> dict:
-    """Private data, contracts, notebooks and build folders: tests may change any of them."""
-    for name in ("data", "data_contracts", "notebooks"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    return {
-        "YJPLAN_DATA_DIR": str(tmp_path / "data"),
-        "YJPLAN_CONTRACTS_DIR": str(tmp_path / "data_contracts"),
-        "YJPLAN_NOTEBOOKS_DIR": str(tmp_path / "notebooks"),
-        "YJPLAN_BUILD_DIR": str(tmp_path / "build"),
-    }
+def env(private_env) -> dict:
+    return private_env
 
 
 def build(env: dict, *args: str) -> tuple[int, str, dict[str, str]]:

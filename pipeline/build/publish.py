@@ -242,6 +242,15 @@ def sweep() -> list[str]:
         for leak in site.rglob("*.pkl"):
             leak.unlink(missing_ok=True)
             removed.append(leak.name)
+    for leak in (build_dir() / "cache" / "extracts").glob("*.pkl"):  # typed extracts pickled by older versions
+        leak.unlink(missing_ok=True)
+        removed.append(leak.name)
+    restricted = build_dir() / RESTRICTED
+    if restricted.is_dir():  # whatever an older version wrote there readable by others becomes owner-only
+        for folder, _dirs, files in os.walk(restricted):
+            os.chmod(folder, 0o700)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o600)
     return removed
 
 

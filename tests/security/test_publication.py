@@ -26,15 +26,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def env(tmp_path) -> dict:
-    for name in ("data", "data_contracts", "notebooks"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    return {
-        "YJPLAN_DATA_DIR": str(tmp_path / "data"),
-        "YJPLAN_CONTRACTS_DIR": str(tmp_path / "data_contracts"),
-        "YJPLAN_NOTEBOOKS_DIR": str(tmp_path / "notebooks"),
-        "YJPLAN_BUILD_DIR": str(tmp_path / "build"),
-    }
+def env(private_env) -> dict:
+    return private_env
 
 
 def build_dir(env) -> Path:

@@ -59,8 +59,15 @@ def test_sweep_removes_leftovers_and_legacy_leaks(build_copy):
     (site / "demo").mkdir()
     (site / "demo" / "tracking_extract.pkl").write_bytes(b"x")
     (site / "demo" / "plan.html").write_text("ok")
+    (build_copy / "cache" / "extracts").mkdir(parents=True)
+    (build_copy / "cache" / "extracts" / "demo-1.pkl").write_bytes(b"x")
+    old_tracker = build_copy / "restricted" / "tracker.csv"
+    old_tracker.parent.mkdir(parents=True)
+    old_tracker.write_text("child_id\n")
+    old_tracker.chmod(0o644)
     removed = publish.sweep()
-    assert {"x-1234", "y", ".old-a-1", ".failures", "tracking_extract.pkl"} <= set(removed)
+    assert {"x-1234", "y", ".old-a-1", ".failures", "tracking_extract.pkl", "demo-1.pkl"} <= set(removed)
+    assert stat.S_IMODE(old_tracker.stat().st_mode) == 0o600
     assert (site / "demo" / "plan.html").exists() and not list(publish.staging_root().iterdir())
 
 
