@@ -89,13 +89,11 @@ def cmd_list(_args) -> int:
 
 def cmd_validate(args) -> int:
     from .dataset import check_area, load_area
-    from .ids import check_area_id
 
     areas = _all_area_ids() if args.all or not args.areas else args.areas
     failed = 0
     for area in areas:
         try:
-            check_area_id(area)
             check_area(area)
             t = time.perf_counter()
             report = load_area(area, raise_on_critical=False).report

@@ -21,6 +21,7 @@ The module is skipped only when no chromium/chromedriver executable can be found
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -95,9 +96,10 @@ PAGES = (
 # --------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module, with a fresh profile and the console log captured."""
+@contextlib.contextmanager
+def headless_chromium(**capabilities):
+    """A headless Chromium with a fresh profile and the console log captured (extra ``capabilities`` set as
+    given); quit and its profile removed on exit."""
     profile = tempfile.mkdtemp(prefix="yjplan-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -105,6 +107,8 @@ def browser():
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    for name, value in capabilities.items():
+        options.set_capability(name, value)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     try:
@@ -112,6 +116,13 @@ def browser():
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    with headless_chromium() as driver:
+        yield driver
 
 
 # Gathers everything the checks need in one round trip.

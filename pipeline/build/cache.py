@@ -59,7 +59,7 @@ def read_raw_once(path: Path):
     return _raw_table(str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
-def _table_bytes(path: Path, area_id: str | None) -> bytes:
+def _table_bytes(path: Path, area_id: str | None, known: set[str]) -> bytes:
     """What of a table an area's outputs depend on: its header and the area's rows (all of a shared table)."""
     from ..errors import DataFileError
 
@@ -71,7 +71,7 @@ def _table_bytes(path: Path, area_id: str | None) -> bytes:
         return path.read_bytes()  # unreadable: any change to the bytes may change the error
     if area_id is not None and "area_id" in raw.columns:
         # The area's rows, and rows of no listed area (a mistyped id fails every area's validation).
-        raw = raw[(raw["area_id"] == area_id) | ~raw["area_id"].isin(_known_ids())]
+        raw = raw[(raw["area_id"] == area_id) | ~raw["area_id"].isin(known)]
     return ",".join(raw.columns).encode() + b"\n" + raw.drop(columns=["_line"]).to_csv(index=False).encode()
 
 
@@ -91,16 +91,15 @@ def area_rows_fingerprint(area_id: str) -> str:
     from ..loaders import table_path
 
     h = hashlib.sha256()
-    h.update(_table_bytes(table_path("indicator_definitions"), None))
+    known = _known_ids()
+    h.update(_table_bytes(table_path("indicator_definitions"), None, known))
     areas = table_path("areas")
-    h.update(_table_bytes(areas, area_id))
-    if areas.exists():
-        h.update(b"ids:")
-        # The set of area ids matters (contracts check rows against it); other areas' details do not.
-        h.update(",".join(sorted(map(str, read_raw_once(areas).get("area_id", [])))).encode())
+    h.update(_table_bytes(areas, area_id, known))
+    # The set of area ids matters (contracts check rows against it); other areas' details do not.
+    h.update(b"ids:" + ",".join(sorted(known)).encode())
     for table in AREA_TABLES:
         h.update(table.encode())
-        h.update(_table_bytes(table_path(table), area_id))
+        h.update(_table_bytes(table_path(table), area_id, known))
     return h.hexdigest()
 
 
@@ -207,6 +206,8 @@ def validated_extract(source: Path, load, key: dict) -> tuple[pd.DataFrame, Vali
     """
     from ..tracking import canonical
 
+    if not source.is_file():
+        return load(source)  # the loader says which extract is missing and where it is configured
     frame_file, report_file = _extract_cache(source, key)
     if frame_file.exists() and report_file.exists():
         try:

@@ -17,7 +17,6 @@ import pandas as pd
 from ..contracts import ValidationReport
 from ..errors import DataFileError
 from ..fileio import write_restricted
-from ..paths import data_dir
 from .cache import validated_extract
 from .context import AreaContext
 from .publish import restricted_dir
@@ -51,23 +50,11 @@ class TrackingData:
     as_of: str
 
 
-def _display(path: Path) -> str:
-    """The extract's name for messages: relative to the data folder, else its file name (never absolute)."""
-    try:
-        return str(path.relative_to(data_dir()))
-    except ValueError:
-        return path.name
-
-
 def load(ctx: AreaContext) -> TrackingData | None:
     """The area's validated extract, or None when it has no Local tracking section."""
     settings = ctx.tracking
     if settings is None:
         return None
-    if not settings.extract.is_file():
-        hint = " (run `yjplan build` of the area, which generates it)" if settings.generated else ""
-        raise DataFileError(f"the case-management extract {_display(settings.extract)} configured for '{ctx.area_id}' "
-                            f"in data/tracking.yml was not found{hint}")
     from ..tracking import load_extract
 
     frame, report = validated_extract(

@@ -455,28 +455,14 @@ def test_poisoned_pdf_does_not_contain_the_build_folder(poisoned_site):
 def test_poisoned_pages_in_chromium(poisoned_site):
     browser_mod = pytest.importorskip("selenium")
     del browser_mod
-    from test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, page_problems  # noqa: F401
+    from test_browser import CHROMEDRIVER, CHROMIUM, headless_chromium, page_problems
 
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip("needs chromium and chromedriver")
-    import tempfile
-
-    from selenium import webdriver
     from selenium.common.exceptions import NoAlertPresentException
-    from selenium.webdriver.chrome.service import Service
 
-    profile = tempfile.mkdtemp(prefix="yjplan-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.set_capability("unhandledPromptBehavior", "ignore")  # an alert must stay visible to the test
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
     failures: list[str] = []
-    try:
+    with headless_chromium(unhandledPromptBehavior="ignore") as driver:  # an alert must stay visible to the test
         for name, page in _pages(poisoned_site).items():
             driver.get_log("browser")
             driver.get(page.resolve().as_uri())
@@ -514,7 +500,4 @@ def test_poisoned_pages_in_chromium(poisoned_site):
                 failures.append(f"{name}: the area name is not shown literally")
         plan = _pages(poisoned_site)["plan"]
         assert page_problems(driver, plan, min_images=1) == []
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
     assert not failures, "\n".join(failures)
