@@ -19,6 +19,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .indicators import IndicatorPeriod, fmt_number, fmt_value  # noqa: E402
+from .inspection import BAND_THRESHOLDS  # noqa: E402
+
+#: Colours and short labels of the inspection bands drawn on the key-question chart.
+BAND_COLOURS = {"Requires improvement": "#c0392b", "Good": "#d4a017", "Outstanding": "#1f77b4"}
+BAND_SHORT = {"Requires improvement": "RI"}
 
 DPI = 150
 PALETTE = {"area": "#1b4f72", "benchmark": "#7f7f7f"}
@@ -150,14 +155,14 @@ def staffing_chart(roles: pd.DataFrame, path: Path, area_name: str) -> Figure:
 
 
 def inspection_chart(questions: pd.DataFrame, path: Path, area_name: str) -> Figure:
-    """Key-question % yes with the rating band thresholds (50, 65, 80)."""
+    """Key-question % yes with the rating band thresholds (``inspection.BAND_THRESHOLDS``)."""
     _style()
     data = questions.dropna(subset=["pct_yes"]).copy()
     fig, ax = plt.subplots(figsize=(7.2, 0.3 * len(data) + 1.6))
     sns.barplot(data=data, y="question_id", x="pct_yes", color="#5d6d7e", ax=ax, orient="h")
-    for edge, name in ((50, "RI"), (65, "Good"), (80, "Outstanding")):
-        ax.axvline(edge, color="#c0392b" if edge == 50 else "#d4a017" if edge == 65 else "#1f77b4", ls="--", lw=1)
-        ax.text(edge, -0.9, f"{name} ≥{edge}%", fontsize=8, ha="center")
+    for edge, band in BAND_THRESHOLDS:
+        ax.axvline(edge, color=BAND_COLOURS[band], ls="--", lw=1)
+        ax.text(edge, -0.9, f"{BAND_SHORT.get(band, band)} ≥{edge:g}%", fontsize=8, ha="center")
     for i, v in enumerate(data["pct_yes"]):
         ax.text(v, i, f" {v:.0f}%", va="center", fontsize=8)
     ax.set_xlim(0, 110)

@@ -16,11 +16,10 @@ import pandas as pd
 
 from . import stats
 from .contracts import read_report
-from .dataset import AreaData, load_area
+from .dataset import AreaData, budget_in_pounds, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text, population_for
 
 COMPARE_NOTEBOOK = "compare.ipynb"
-GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
 
 
 @dataclass
@@ -57,8 +56,7 @@ def summarise_area(data: AreaData) -> AreaSummary:
     s = AreaSummary(data=data, indicators=ips)
     budget = data.table("budget")
     if budget is not None and not budget.empty:
-        b = budget.copy()
-        b["amount_gbp"] = b["amount"] * b["unit"].map(GBP_PER_UNIT)
+        b = budget_in_pounds(budget)
         year = sorted(b["financial_year"].unique())[-1]
         b = b[b["financial_year"] == year]
         s.budget_year = year

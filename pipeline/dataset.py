@@ -284,3 +284,15 @@ def is_synthetic(area: dict) -> bool:
     The one place that decides it: plans, the comparison, the index and the CLI all ask here.
     """
     return str(area.get("data_kind", "published")).strip() == "synthetic"
+
+
+#: Pounds per unit of the ``unit`` column of budget.csv (Warwickshire publishes in £000).
+GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
+
+
+def budget_in_pounds(budget: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a typed money table (budget, grant expenditure) with ``amount_gbp``: every amount in pounds
+    (the one conversion)."""
+    b = budget.copy()
+    b["amount_gbp"] = b["amount"] * b["unit"].map(GBP_PER_UNIT)
+    return b

@@ -19,11 +19,10 @@ import pandas as pd
 
 from . import charts, inspection, narrative, stats
 from .contracts import ValidationReport, read_report
-from .dataset import AreaData, load_area
+from .dataset import GBP_PER_UNIT, AreaData, budget_in_pounds, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
 from .markdown import join_and, md_code, md_escape, md_table  # noqa: F401 - md_table is part of this module's API
 
-GBP_PER_UNIT = {"GBP": 1.0, "GBP_thousands": 1000.0}
 SEED_TITLES = {
     "000_f1cbd793753f05a1.txt": "Oxfordshire Youth Justice Service Strategic Plan 2018–2021",
     "001_180bddaeaa683fd4.txt": "HM Inspectorate of Probation, inspection of youth offending services in Oxfordshire (May 2020)",
@@ -262,9 +261,7 @@ def _budget_frame(plan: Plan) -> pd.DataFrame:
     budget = plan.data.table("budget")
     if budget is None or budget.empty:
         return pd.DataFrame()
-    b = budget.copy()
-    b["amount_gbp"] = b["amount"] * b["unit"].map(GBP_PER_UNIT)
-    return b
+    return budget_in_pounds(budget)
 
 
 def resources(plan: Plan) -> str:
@@ -310,8 +307,8 @@ def resources(plan: Plan) -> str:
                 out.append(f"The Youth Justice Board grant is {_money(yjb)}, {yjb / grand.iloc[0] * 100:.1f}% of the published total.\n")
     grant = plan.data.table("grant_expenditure")
     if grant is not None and not grant.empty:
-        g = grant.copy()
-        g["Amount (£)"] = (g["amount"] * g["unit"].map(GBP_PER_UNIT)).map(lambda v: f"{v:,.0f}")
+        g = budget_in_pounds(grant)
+        g["Amount (£)"] = g["amount_gbp"].map(lambda v: f"{v:,.0f}")
         year = g["financial_year"].iloc[0]
         out.append(f"## Youth Justice Board grant expenditure plan {md_escape(year)} {{#sec-grant}}\n")
         out.append(md_table(g[["category", "description", "Amount (£)"]].rename(columns={"category": "Category", "description": "Description"}),

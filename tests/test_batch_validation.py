@@ -14,6 +14,8 @@ from pipeline import contracts, dataset
 
 from conftest import replace_in
 
+pytestmark = pytest.mark.gx  # every test here runs Great Expectations over all the areas' tables
+
 AREAS = ["oxfordshire", "buckinghamshire", "warwickshire", "demoshire"]
 
 

@@ -12,6 +12,7 @@ from pipeline.errors import DataContractError, DataFileError, UnknownAreaError
 from conftest import replace_in
 
 
+@pytest.mark.gx
 def test_all_areas_pass_without_critical_failures():
     for area in dataset.list_areas()["area_id"]:
         report = dataset.load_area(area, raise_on_critical=False).report
@@ -19,6 +20,7 @@ def test_all_areas_pass_without_critical_failures():
         assert report.summary()["expectations"] > 50
 
 
+@pytest.mark.gx
 def test_oxfordshire_budget_total_warning_is_exact():
     report = dataset.load_area("oxfordshire").report
     budget = [o for o in report.warnings if o.file.endswith("budget.csv")]
@@ -27,6 +29,7 @@ def test_oxfordshire_budget_total_warning_is_exact():
     assert "amount=1,383,382" in details and "sum_of_rows=1,383,328" in details
 
 
+@pytest.mark.gx
 def test_oxfordshire_other_published_inconsistencies_are_warnings():
     report = dataset.load_area("oxfordshire").report
     text = " ".join(o.message() for o in report.warnings)
@@ -35,6 +38,7 @@ def test_oxfordshire_other_published_inconsistencies_are_warnings():
     assert "role='YJS officers'" in text  # gender counts 4 + 8 for 10 officers
 
 
+@pytest.mark.gx
 def test_clean_areas_have_no_warnings_from_reconciliation():
     report = dataset.load_area("buckinghamshire").report
     assert not [o for o in report.warnings if "total" in o.description]
@@ -74,6 +78,7 @@ def test_non_utf8_file(data_copy):
         dataset.load_area("oxfordshire")
 
 
+@pytest.mark.gx
 def test_misspelt_column(data_copy):
     path = data_copy / "indicators.csv"
     replace_in(path, "area_id,indicator_id,comparator,comparator_label,period_label,period_start,period_end,value,",
@@ -84,6 +89,7 @@ def test_misspelt_column(data_copy):
     assert "found 'valeu'" in text and "misspelt" in text
 
 
+@pytest.mark.gx
 def test_text_in_numeric_column(data_copy):
     path = data_copy / "indicators.csv"
     replace_in(path, ",240,", ",two hundred and forty,")
@@ -92,6 +98,7 @@ def test_text_in_numeric_column(data_copy):
     assert "must be a number" in text and "two hundred and forty" in text
 
 
+@pytest.mark.gx
 def test_negative_count(data_copy):
     path = data_copy / "indicators.csv"
     replace_in(path, '"per 100,000",145,', '"per 100,000",-145,')
@@ -100,6 +107,7 @@ def test_negative_count(data_copy):
     assert "counts are not negative" in text and "numerator=-145" in text
 
 
+@pytest.mark.gx
 def test_percentage_over_100(data_copy):
     path = data_copy / "indicators.csv"
     replace_in(path, ",37.6,%,", ",137.6,%,")
@@ -127,6 +135,7 @@ def test_unknown_area_requested():
         dataset.load_area("narnia")
 
 
+@pytest.mark.gx
 def test_period_end_before_start(data_copy):
     path = data_copy / "indicators.csv"
     replace_in(path, "Jan–Dec 2017,2017-01-01,2017-12-31", "Jan–Dec 2017,2017-12-31,2017-01-01")
@@ -134,6 +143,7 @@ def test_period_end_before_start(data_copy):
     assert "period_end must be after period_start" in text and "line 2" in text
 
 
+@pytest.mark.gx
 def test_bad_date_format(data_copy):
     path = data_copy / "indicators.csv"
     replace_in(path, "Jan–Dec 2017,2017-01-01,", "Jan–Dec 2017,01/01/2017,")
@@ -149,6 +159,7 @@ def test_ragged_row(data_copy):
         dataset.load_area("oxfordshire")
 
 
+@pytest.mark.gx
 def test_failure_in_another_area_does_not_block(data_copy):
     path = data_copy / "indicators.csv"
     text = path.read_text(encoding="utf-8")
@@ -170,6 +181,7 @@ def test_suites_are_valid_gx_json():
             assert exp["meta"].get("description"), (path.name, exp["type"])
 
 
+@pytest.mark.gx
 def test_report_round_trips_through_json(tmp_path):
     report = dataset.load_area("oxfordshire").report
     contracts.write_report(report, tmp_path / "r.json")

@@ -152,13 +152,13 @@ def test_cache_key_follows_the_package_code(plan_key, tmp_path, monkeypatch):
     cache.code_fingerprint.cache_clear()
     try:
         assert plan_key() == before  # an identical copy of the code: same key
-        replace_in(package / "sections.py", "GBP_PER_UNIT = {", "GBP_PER_UNIT = {  # edited\n    ", 1)
+        replace_in(package / "dataset.py", "GBP_PER_UNIT = {", "GBP_PER_UNIT = {  # edited\n    ", 1)
         cache.code_fingerprint.cache_clear()
         assert plan_key() != before
         cache.code_fingerprint.cache_clear()
         template = next(p for p in (package / "templates").rglob("*") if p.suffix in (".lua", ".typ", ".css", ".html"))
         template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        replace_in(package / "sections.py", "GBP_PER_UNIT = {  # edited\n    ", "GBP_PER_UNIT = {", 1)
+        replace_in(package / "dataset.py", "GBP_PER_UNIT = {  # edited\n    ", "GBP_PER_UNIT = {", 1)
         assert plan_key() != before  # a template alone changes it too
     finally:
         monkeypatch.undo()

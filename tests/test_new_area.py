@@ -54,6 +54,7 @@ def add_made_up_area(data_dir) -> None:
         "risks:\n  - risk: Funding\n    mitigation: Review annually\n", encoding="utf-8")
 
 
+@pytest.mark.gx
 def test_new_area_is_listed_validated_and_compared(data_copy, capsys):
     add_made_up_area(data_copy)
     assert cli.main(["list"]) == 0

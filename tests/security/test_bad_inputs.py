@@ -147,6 +147,7 @@ def test_documented_identifier_rules():
 # --------------------------------------------------------------------------- item 13: unknown areas, file-wide failures
 
 
+@pytest.mark.gx
 def test_rows_of_an_unknown_area_stop_every_area(data_copy):
     path = data_copy / "indicators.csv"
     line = first_line_of(path, "oxfordshire")
@@ -160,6 +161,7 @@ def test_rows_of_an_unknown_area_stop_every_area(data_copy):
         dataset.load_area("warwickshire")
 
 
+@pytest.mark.gx
 def test_missing_required_column_stops_areas_without_rows_in_the_file(data_copy):
     path = data_copy / "inspections.csv"
     rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
@@ -185,6 +187,7 @@ def test_missing_required_column_stops_areas_without_rows_in_the_file(data_copy)
         ("areas", "plan_period_start", "2018-04-31"),
     ],
 )
+@pytest.mark.gx
 def test_impossible_dates_are_critical_with_file_line_column(data_copy, table, column, value):
     path = data_copy / f"{table}.csv"
     line = first_line_of(path, "oxfordshire")
@@ -207,6 +210,7 @@ def test_impossible_date_in_an_extract(tmp_path, good_text):
     assert "extract.csv, line 4, column 'offence_date'" in msg and "date written YYYY-MM-DD" in msg
 
 
+@pytest.mark.gx
 def test_validate_prints_no_traceback_for_an_impossible_date(data_copy):
     path = data_copy / "indicators.csv"
     set_table_cell(path, first_line_of(path, "oxfordshire"), "period_start", "2017-13-45")
@@ -219,6 +223,7 @@ def test_validate_prints_no_traceback_for_an_impossible_date(data_copy):
 # --------------------------------------------------------------------------- item 15: count above its denominator
 
 
+@pytest.mark.gx
 def test_rate_count_above_denominator_is_critical(data_copy):
     path = data_copy / "indicators.csv"
     rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
