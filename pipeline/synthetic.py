@@ -16,8 +16,8 @@ in the documented extract format (``data_contracts/case_extract.md``). It is cal
   of 77 episodes of conditional bail or above.
 
 Every frame carries ``data_kind == "synthetic"`` in a column and in ``attrs``; every file
-written here has a name ending ``_synthetic``. Renderers show ``SYNTHETIC_TITLE_SUFFIX``,
-``SYNTHETIC_WATERMARK`` and ``SYNTHETIC_FOOTER`` on anything built from it.
+written here has a name ending ``_synthetic``. Plans built from it show the warning of
+``pipeline.wording.SYNTHETIC_TEXT`` on every page (the renderers take it from the document metadata).
 
 The simulation is a simple career model run for all children at once (numpy, one loop step per
 outcome occasion, never per row): children enter at a steady rate with a first offence; each
@@ -39,13 +39,7 @@ from .tracking import codes
 DEMO_AREA_ID = "demoshire"
 DEMO_AREA_NAME = "Demoshire (synthetic)"
 DEMO_FILE_NAME = "demoshire_case_extract_synthetic.csv"
-SYNTHETIC_TITLE_SUFFIX = " (synthetic)"
-SYNTHETIC_SUBTITLE = "SYNTHETIC DEMONSTRATION"
 SYNTHETIC_WATERMARK = "SYNTHETIC DATA — NOT REAL CHILDREN"
-SYNTHETIC_FOOTER = (
-    "Built from a synthetic case-management extract generated for a fictional area (Demoshire). "
-    "It describes no real child and must not be read as the performance of any real service."
-)
 DATA_KIND = "synthetic"
 
 _EPOCH = np.datetime64("1970-01-01", "D")

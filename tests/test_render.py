@@ -493,7 +493,10 @@ def test_quarto_command_lines_and_prepared_copy(fake_quarto, tmp_path):
     front = "".join(cells[0]["source"])
     assert front.startswith("---\n") and front.rstrip().endswith("---")
     fm = yaml.safe_load(front.strip().strip("-"))
-    assert fm == {**meta, "lang": "en-GB"}
+    expected = {**meta, "lang": "en-GB"}
+    if meta.get("synthetic"):
+        expected["synthetic-text"] = SYNTHETIC_TEXT  # the warning's wording travels as metadata
+    assert fm == expected
     assert {c["cell_type"] for c in cells[1:]} == {"markdown"}
     text = json.dumps(first["notebook"])
     assert "# Performance {#sec-performance}" in text and "# Sources {#sec-sources}" in text
@@ -529,7 +532,7 @@ def test_lua_filter_in_quarto_mode(tmp_path):
     wrapper.write_text(
         'quarto = { doc = { include_text = function(where, text) io.stderr:write("INCLUDE " .. where .. " " .. text .. "\\n") end } }\n'
         f"return dofile({json.dumps(str(LUA_FILTER))})\n", encoding="utf-8")
-    source = "---\nsynthetic: true\n---\n# A {#sec-a}\n\nSee @fig-x. [Better]{.cmp-better}\n\n::: {.callout-note}\n## T\nbody\n:::\n"
+    source = f"---\nsynthetic: true\nsynthetic-text: {SYNTHETIC_TEXT}\n---\n" + "# A {#sec-a}\n\nSee @fig-x. [Better]{.cmp-better}\n\n::: {.callout-note}\n## T\nbody\n:::\n"
 
     def run(to):
         proc = subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", to, "--wrap=none", "-L", str(wrapper)],

@@ -67,7 +67,7 @@ DATA_FAILURES = (DataContractError, DataFileError)
 
 def plan_metadata(ctx: AreaContext) -> dict:
     """Title page metadata for an area's plan."""
-    from ..synthetic import SYNTHETIC_SUBTITLE
+    from ..wording import SYNTHETIC_SUBTITLE
 
     row = ctx.row
     return {

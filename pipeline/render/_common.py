@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import PipelineError
+from ..wording import SYNTHETIC_TEXT
 from ..fileio import write_atomic  # noqa: F401 - re-exported: the one atomic write
 
 #: Folder of the renderer's package data (CSS, HTML and typst templates, the Lua filter).
@@ -23,7 +24,6 @@ TYPST_TEMPLATE = TEMPLATES_DIR / "typst" / "plan.typ"
 TYPST_PARTIALS = (TEMPLATES_DIR / "typst" / "typst-template.typ", TEMPLATES_DIR / "typst" / "typst-show.typ")
 NB_FILTER = TEMPLATES_DIR / "quarto" / "nbfilter.py"
 
-SYNTHETIC_TEXT = "SYNTHETIC DATA — demonstration only, not a real area"
 
 #: Pandoc reader extensions switched off for every document of both back-ends, and why:
 #: raw_html (<script>, <img onerror>, <iframe srcdoc>), raw_attribute (```{=html} and
@@ -76,6 +76,8 @@ def normalise_metadata(metadata: dict | None) -> dict:
     meta = {k: v for k, v in dict(metadata or {}).items() if v is not None}
     meta.setdefault("lang", "en-GB")
     meta["synthetic"] = bool(meta.get("synthetic", False))
+    if meta["synthetic"]:
+        meta["synthetic-text"] = SYNTHETIC_TEXT  # what every template shows (pipeline.wording)
     return meta
 
 

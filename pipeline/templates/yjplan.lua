@@ -39,7 +39,6 @@ local IN_QUARTO = type(quarto) == "table" and type(quarto.doc) == "table"
 local IS_TYPST = FORMAT == "typst" or FORMAT:match("^typst") ~= nil
 local IS_HTML = (not IS_TYPST) and FORMAT:match("html") ~= nil
 
-local SYNTHETIC_TEXT = "SYNTHETIC DATA — demonstration only, not a real area"
 
 -- text colour, background and border of each comparison result (kept in step with yjplan.css)
 local SPAN_STYLE = {
@@ -501,8 +500,10 @@ local function synthetic_banner(meta)
   end
   local flag = meta["synthetic"]
   if flag == true or (flag ~= nil and pandoc.utils.stringify(flag) == "true") then
+    local text = pandoc.utils.stringify(meta["synthetic-text"] or "")
+    local escaped = text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
     quarto.doc.include_text("before-body",
-      '<div class="synthetic-banner" role="note">' .. SYNTHETIC_TEXT .. "</div>")
+      '<div class="synthetic-banner" role="note">' .. escaped .. "</div>")
   end
   return nil
 end
