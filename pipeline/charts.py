@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure as _MplFigure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from .indicators import IndicatorPeriod, fmt_number, fmt_value  # noqa: E402
-from .inspection import BAND_THRESHOLDS  # noqa: E402
+from .indicators import IndicatorPeriod, fmt_number, fmt_value
+from .inspection import BAND_THRESHOLDS
 
 #: Colours and short labels of the inspection bands drawn on the key-question chart.
 BAND_COLOURS = {"Requires improvement": "#c0392b", "Good": "#d4a017", "Outstanding": "#1f77b4"}
@@ -48,7 +46,13 @@ class Figure:
 
 def _style() -> None:
     sns.set_theme(style="whitegrid", context="paper", font_scale=1.15)
-    plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "svg.fonttype": "none"})
+    matplotlib.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "svg.fonttype": "none"})
+
+
+def _subplots(figsize: tuple[float, float]):
+    """A figure and its axes, drawn off screen without pyplot (no backend chosen, no global figure list)."""
+    fig = _MplFigure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def _title(fig, text: str) -> None:
@@ -66,7 +70,6 @@ def _save(fig, path: Path) -> None:
     fig.tight_layout()
     # A fixed timestamp-free PNG: identical inputs give identical bytes.
     fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
 
 
 def indicator_chart(periods: list[IndicatorPeriod], path: Path, area_name: str) -> Figure:
@@ -75,7 +78,7 @@ def indicator_chart(periods: list[IndicatorPeriod], path: Path, area_name: str) 
     defn = periods[0].definition
     ordered = sorted(periods, key=lambda p: p.period_end)
     labels = [p.period_label for p in ordered]
-    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    fig, ax = _subplots(figsize=(7.2, 4.4))
     xs = range(len(ordered))
     values = [p.value for p in ordered]
     lowers = [p.value - p.estimate.lower if p.estimate.has_interval else 0 for p in ordered]
@@ -119,7 +122,7 @@ def budget_chart(contributions: pd.DataFrame, path: Path, area_name: str, year: 
     """Horizontal bars of each agency's total contribution in pounds."""
     _style()
     data = contributions.sort_values("amount_gbp", ascending=True)
-    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(data) + 1.4))
+    fig, ax = _subplots(figsize=(7.2, 0.5 * len(data) + 1.4))
     sns.barplot(data=data, y="agency", x="amount_gbp", color="#1b4f72", ax=ax, orient="h")
     for i, v in enumerate(data["amount_gbp"]):
         ax.text(v, i, f" £{v:,.0f}", va="center", fontsize=9)
@@ -141,7 +144,7 @@ def staffing_chart(roles: pd.DataFrame, path: Path, area_name: str) -> Figure:
     """Horizontal bars of staff numbers by role."""
     _style()
     data = roles.sort_values("count", ascending=True)
-    fig, ax = plt.subplots(figsize=(7.2, 0.36 * len(data) + 1.4))
+    fig, ax = _subplots(figsize=(7.2, 0.36 * len(data) + 1.4))
     sns.barplot(data=data, y="role", x="count", color="#2e86c1", ax=ax, orient="h")
     for i, v in enumerate(data["count"]):
         ax.text(v, i, f" {fmt_number(v)}", va="center", fontsize=9)
@@ -158,9 +161,9 @@ def inspection_chart(questions: pd.DataFrame, path: Path, area_name: str) -> Fig
     """Key-question % yes with the rating band thresholds (``inspection.BAND_THRESHOLDS``)."""
     _style()
     data = questions.dropna(subset=["pct_yes"]).copy()
-    fig, ax = plt.subplots(figsize=(7.2, 0.3 * len(data) + 1.6))
+    fig, ax = _subplots(figsize=(7.2, 0.3 * len(data) + 1.6))
     sns.barplot(data=data, y="question_id", x="pct_yes", color="#5d6d7e", ax=ax, orient="h")
-    for edge, band in BAND_THRESHOLDS:
+    for edge, band in sorted(BAND_THRESHOLDS):
         ax.axvline(edge, color=BAND_COLOURS[band], ls="--", lw=1)
         ax.text(edge, -0.9, f"{BAND_SHORT.get(band, band)} ≥{edge:g}%", fontsize=8, ha="center")
     for i, v in enumerate(data["pct_yes"]):
@@ -178,7 +181,7 @@ def inspection_chart(questions: pd.DataFrame, path: Path, area_name: str) -> Fig
 def dot_plot(rows: pd.DataFrame, path: Path, title: str, unit: str, reference: float | None, fig_id: str, caption: str) -> Figure:
     """Comparison dot plot: one row per area with its interval, an optional reference line."""
     _style()
-    fig, ax = plt.subplots(figsize=(7.2, 0.55 * len(rows) + 1.5))
+    fig, ax = _subplots(figsize=(7.2, 0.55 * len(rows) + 1.5))
     ys = list(range(len(rows)))
     for y, r in zip(ys, rows.to_dict("records")):
         colour = RESULT_COLOURS.get(r.get("result", "not tested"), "#7f7f7f")

@@ -199,16 +199,16 @@ def differences_section(c: Comparison) -> str:
     if not same.empty:
         out.append("Statistically significant differences between areas for the same period:\n")
         out.extend(f"- {md_escape(r.indicator)}: {md_escape(r.area_a)} {md_escape(r.value_a)} vs {md_escape(r.area_b)} {md_escape(r.value_b)} "
-                   f"({md_escape(r.period_a)}); {md_escape(r.better)} is better ({md_escape(r.test)}, p = {narrative._p(r.p_value)})." for r in same.itertuples())
+                   f"({md_escape(r.period_a)}); {md_escape(r.better)} is better ({md_escape(r.test)}, p = {narrative.p_text(r.p_value)})." for r in same.itertuples())
     else:
         out.append("No statistically significant difference between areas was found for the same period.\n")
     cross = sig[~sig["same_period"]]
     if not cross.empty:
         out.append("\nSignificant differences that are **not like for like** (different periods), listed so they are not over-read:\n")
         out.extend(f"- {md_escape(r.indicator)}: {md_escape(r.area_a)} {md_escape(r.value_a)} ({md_escape(r.period_a)}) vs {md_escape(r.area_b)} "
-                   f"{md_escape(r.value_b)} ({md_escape(r.period_b)}); p = {narrative._p(r.p_value)} ({md_escape(r.test)})."
+                   f"{md_escape(r.value_b)} ({md_escape(r.period_b)}); p = {narrative.p_text(r.p_value)} ({md_escape(r.test)})."
                    for r in cross.sort_values("p_value").itertuples())
-    table = d.assign(p=[narrative._p(p) for p in d["p_value"]], sig=["yes" if s else "no" for s in d["significant"]],
+    table = d.assign(p=[narrative.p_text(p) for p in d["p_value"]], sig=["yes" if s else "no" for s in d["significant"]],
                      period=["same" if s else "different" for s in d["same_period"]])
     shown = table[["indicator", "area_a", "value_a", "period_a", "area_b", "value_b", "period_b", "p", "sig", "period"]]
     shown.columns = ["Indicator", "Area A", "Value A", "Period A", "Area B", "Value B", "Period B", "p", "Significant", "Periods"]

@@ -273,11 +273,6 @@ def validate_areas(area_ids: list[str]) -> dict[str, ValidationReport]:
     return {a: v.report for a, v in _validate_areas(list(area_ids)).items()}
 
 
-def drop_helper_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame without the line-number column (for display)."""
-    return frame.drop(columns=[LINE_COLUMN], errors="ignore")
-
-
 def is_synthetic(area: dict) -> bool:
     """Whether an area (a row of areas.csv) is a demonstration made from synthetic data (``data_kind``).
 

@@ -29,6 +29,18 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+#: The disclosure rule, defined once: counts from 1 to THRESHOLD - 1 are shown as PRIMARY_MARKER; cells that
+#: would reveal them as SECONDARY_MARKER.
+THRESHOLD = 5
+PRIMARY_MARKER = "<5"
+SECONDARY_MARKER = "*"
+
+
+def rule_sentence() -> str:
+    """The rule in words, for published text: 'Counts from 1 to 4 are shown as "<5"'."""
+    return f'Counts from 1 to {THRESHOLD - 1} are shown as "{PRIMARY_MARKER}"'
+
+
 PRIMARY = "primary"
 SECONDARY = "secondary"
 DEPENDENT = "dependent"
@@ -106,11 +118,11 @@ def suppress_table(
     count_columns: Iterable[str],
     total_row=None,
     total_column: str | None = None,
-    threshold: int = 5,
-    marker: str = "<5",
+    threshold: int = THRESHOLD,
+    marker: str = PRIMARY_MARKER,
     rate_columns: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
     *,
-    secondary_marker: str = "*",
+    secondary_marker: str = SECONDARY_MARKER,
     label_column: str | None = None,
     row_parts: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -225,8 +237,3 @@ def suppress_table(
     out.attrs["suppressed"] = suppressed
     out.attrs["footnotes"] = list(footnotes)
     return out, footnotes
-
-
-def is_suppressed(value, markers: Iterable[str] = ("<5", "*")) -> bool:
-    """True for a cell that suppress_table replaced by a marker."""
-    return isinstance(value, str) and value in set(markers)

@@ -94,10 +94,10 @@ def describe_change(ip: IndicatorPeriod) -> str:
         why = _without_prefix(ip.change_note or ch.note or "counts not published", "significance not tested", "not tested")
         sentence += f" Whether this is a real change was not tested: {md_escape(why)}."
     elif ch.significant:
-        sentence += f" The change is statistically significant ({ch.test}, p = {_p(ch.p_value)})."
+        sentence += f" The change is statistically significant ({ch.test}, p = {p_text(ch.p_value)})."
     else:
         sentence += (
-            f" The change is not statistically significant ({ch.test}, p = {_p(ch.p_value)}): "
+            f" The change is not statistically significant ({ch.test}, p = {p_text(ch.p_value)}): "
             f"it is within what chance alone could produce."
         )
     if ip.published_change is not None and ch.direction != "no change":
@@ -111,7 +111,8 @@ def describe_change(ip: IndicatorPeriod) -> str:
     return sentence
 
 
-def _p(p: float | None) -> str:
+def p_text(p: float | None) -> str:
+    """A p-value as printed: '<0.001', three decimals, or 'n/a'."""
     if p is None:
         return "n/a"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
@@ -165,5 +166,5 @@ def describe_trend(trend: stats.Trend) -> str:
     if trend.status != "calculated":
         return f"Trend: cannot be calculated — {md_escape(trend.reason)}."
     if trend.direction == "no significant change":
-        return f"Trend: no significant change over {trend.n_points} annual points ({trend.method}, p = {_p(trend.p_value)})."
-    return f"Trend: significantly {trend.direction} over {trend.n_points} annual points ({trend.method}, p = {_p(trend.p_value)})."
+        return f"Trend: no significant change over {trend.n_points} annual points ({trend.method}, p = {p_text(trend.p_value)})."
+    return f"Trend: significantly {trend.direction} over {trend.n_points} annual points ({trend.method}, p = {p_text(trend.p_value)})."

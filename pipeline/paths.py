@@ -42,8 +42,3 @@ def notebooks_dir() -> Path:
 def build_dir() -> Path:
     """Root of everything a build writes."""
     return _env_path("YJPLAN_BUILD_DIR", REPO_ROOT / "build")
-
-
-def seeds_dir() -> Path:
-    """Source documents the data was curated from (kept beside the repository)."""
-    return _env_path("YJPLAN_SEEDS_DIR", REPO_ROOT.parent / "shared" / "seeds")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, inspection, narrative, stats
+from . import charts, disclosure, inspection, narrative, stats
 from .contracts import ValidationReport, read_report
 from .dataset import GBP_PER_UNIT, AreaData, budget_in_pounds, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
@@ -450,7 +450,7 @@ def custody_count_change(counts: pd.DataFrame, polarity: str) -> str:
     return (
         f"Custodial sentences {verb} from {fmt_number(prev['value'])} ({md_escape(prev['period_label'])}) to {fmt_number(cur['value'])} "
         f"({md_escape(cur['period_label'])}), {'an improvement' if ch.assessment == 'improvement' else 'a deterioration' if ch.assessment == 'deterioration' else 'no change'}. "
-        f"Assuming a stable 10–17 population (not published), the change is {sig} ({ch.test}, p = {narrative._p(ch.p_value)})."
+        f"Assuming a stable 10–17 population (not published), the change is {sig} ({ch.test}, p = {narrative.p_text(ch.p_value)})."
     )
 
 
@@ -682,7 +682,7 @@ def _tracking_cell(value: Any, column: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if column == "p_value" and isinstance(value, (int, float)):
-        return narrative._p(float(value))
+        return narrative.p_text(float(value))
     if isinstance(value, (int, float)):
         return fmt_number(value)
     return str(value)
@@ -721,8 +721,8 @@ def local_tracking(plan: Plan) -> str:
         f"Published national figures arrive one to two years late, so these indicators are computed from the service's "
         f"case-management extract ({md_code(t['extract_name'])}, {fmt_number(t['records'])} proven outcomes, validated against its data contract) "
         f"as of **{t['as_of']}**. First-time entrants and custody cover {t['period_start']} to {t['period_end']}; "
-        f"rates use a 10–17 population of {fmt_number(t['population'])}. Counts from 1 to 4 are shown as \"<5\", other cells "
-        f"that would reveal them are hidden too (\"*\"), and so is every rate built on a hidden count. Cohorts whose follow-up "
+        f"rates use a 10–17 population of {fmt_number(t['population'])}. {disclosure.rule_sentence()}, other cells "
+        f"that would reveal them are hidden too (\"{disclosure.SECONDARY_MARKER}\"), and so is every rate built on a hidden count. Cohorts whose follow-up "
         f"or waiting period has not ended are marked provisional.\n"
     )
     out.append("## First-time entrants {#sec-tracking-fte}\n")
@@ -736,14 +736,14 @@ def local_tracking(plan: Plan) -> str:
         for r in changes.to_dict("records"):
             if r.get("provisional"):
                 sentences.append(f"- {r['cohort']} on {r['previous_cohort']}: provisional cohort, not compared as final.")
-            elif r["change_pp"] == "*":
+            elif r["change_pp"] == disclosure.SECONDARY_MARKER:
                 sentences.append(f"- {r['cohort']} on {r['previous_cohort']}: not shown (built on a suppressed count).")
             else:
                 direction = "rose" if r["change_pp"] > 0 else "fell" if r["change_pp"] < 0 else "was unchanged"
                 sig = "statistically significant" if r["significant"] else "not statistically significant"
                 sentences.append(
                     f"- {r['cohort']} on {r['previous_cohort']}: the rate {direction} from {r['previous_rate']:g}% to {r['rate']:g}% "
-                    f"({r['change_pp']:+g} percentage points), {r['assessment']}; {sig} (p = {narrative._p(r['p_value'])})."
+                    f"({r['change_pp']:+g} percentage points), {r['assessment']}; {sig} (p = {narrative.p_text(r['p_value'])})."
                 )
         out.append("\n".join(sentences) + "\n")
     quarterly = tables.get("reoffending_cohorts_quarterly")

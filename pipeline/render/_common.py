@@ -22,7 +22,6 @@ HTML_TEMPLATE = TEMPLATES_DIR / "html" / "plan.html"
 CSS_FILE = TEMPLATES_DIR / "html" / "yjplan.css"
 TYPST_TEMPLATE = TEMPLATES_DIR / "typst" / "plan.typ"
 TYPST_PARTIALS = (TEMPLATES_DIR / "typst" / "typst-template.typ", TEMPLATES_DIR / "typst" / "typst-show.typ")
-NB_FILTER = TEMPLATES_DIR / "quarto" / "nbfilter.py"
 
 
 #: Pandoc reader extensions switched off for every document of both back-ends, and why:

@@ -82,10 +82,6 @@ def _day(value) -> int:
     return int((np.datetime64(as_timestamp(value).date(), "D") - _EPOCH).astype(np.int64))
 
 
-def _to_ts(day: int) -> pd.Timestamp:
-    return pd.Timestamp(_EPOCH + np.timedelta64(int(day), "D"))
-
-
 def _days(series: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 as int64; missing dates as a very large number (never in range)."""
     values = np.asarray(series.to_numpy()).astype("datetime64[D]")  # (to_numpy(dtype=...) boxes every value)
@@ -360,7 +356,7 @@ def cohort_members(
 # --------------------------------------------------------------------------- cohort tables
 
 
-def _status(as_of: pd.Timestamp, follow_up_end: pd.Timestamp, waiting_end: pd.Timestamp) -> str:
+def cohort_status(as_of: pd.Timestamp, follow_up_end: pd.Timestamp, waiting_end: pd.Timestamp) -> str:
     if as_of >= waiting_end:
         return "final"
     if as_of < follow_up_end:
@@ -377,7 +373,8 @@ def _proportion(count: int, denominator: int, level: float):
     return _stats().proportion_estimate(count, denominator, level=level, multiplier=100)
 
 
-def _rates(size: int, reoffenders: int, reoffences: int, level: float) -> dict:
+def cohort_rates(size: int, reoffenders: int, reoffences: int, level: float) -> dict:
+    """A cohort's reoffending rate with its Wilson interval, and reoffences per reoffender and per child."""
     if size <= 0:
         return {"rate": np.nan, "lower": np.nan, "upper": np.nan, "reoffences_per_reoffender": np.nan, "reoffences_per_child": np.nan}
     est = _proportion(int(reoffenders), int(size), float(level))
@@ -448,13 +445,13 @@ def summarise_members(
                     "follow_up_end": fu_end,
                     "waiting_end": wait_end,
                     "provisional": bool(as_of < wait_end),
-                    "status": _status(as_of, fu_end, wait_end),
+                    "status": cohort_status(as_of, fu_end, wait_end),
                     "cohort_size": int(size[g]),
                     "reoffenders": int(reoffenders[g]),
                     "reoffences": int(reoffences[g]),
                 }
             )
-            rec.update(_rates(int(size[g]), int(reoffenders[g]), int(reoffences[g]), level))
+            rec.update(cohort_rates(int(size[g]), int(reoffenders[g]), int(reoffences[g]), level))
             records.append(rec)
     columns = (["area_id"] if by_area else []) + COHORT_COLUMNS
     table = pd.DataFrame(records, columns=columns)
@@ -531,8 +528,8 @@ def reoffending_breakdown(
             "not_reoffended": size - reoffenders,
             "reoffences": reoffences,
         }
-        rec.update(_rates(size, reoffenders, reoffences, level))
-        rec.update({"provisional": bool(as_of < wait_end), "status": _status(as_of, fu_end, wait_end)})
+        rec.update(cohort_rates(size, reoffenders, reoffences, level))
+        rec.update({"provisional": bool(as_of < wait_end), "status": cohort_status(as_of, fu_end, wait_end)})
         records.append(rec)
     return pd.DataFrame(records)
 

@@ -27,7 +27,6 @@ from . import codes
 DATE_COLUMNS = ("offence_date", "outcome_date", "release_date")
 DATE_DTYPE = "datetime64[ns]"
 INT_COLUMNS = ("age_at_offence", "gravity_score")
-TEXT_COLUMNS = tuple(c for c in codes.COLUMNS if c not in DATE_COLUMNS + INT_COLUMNS)
 
 
 TRACKING_CONFIG = "data/tracking.yml"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..disclosure import suppress_table
+from ..disclosure import PRIMARY_MARKER, SECONDARY_MARKER, suppress_table
 from . import codes
 from .cohorts import (
-    _rates,
+    cohort_rates,
     as_timestamp,
     cohort_changes,
     custody_summary,
@@ -41,7 +41,7 @@ def _round(frame: pd.DataFrame, digits: dict[str, int]) -> pd.DataFrame:
 
 def _visible(table: pd.DataFrame, note: str) -> bool:
     """False for a marker footnote whose marker no longer appears in the table."""
-    for marker in ("<5", "*"):
+    for marker in (PRIMARY_MARKER, SECONDARY_MARKER):
         if note.startswith(marker + ":"):
             plain = pd.DataFrame({c: table[c].to_numpy(dtype=object) for c in table.columns})
             return bool(plain.isin([marker]).any().any())
@@ -126,7 +126,7 @@ def _changes_table(cohorts: pd.DataFrame, published: pd.DataFrame, data_kind: st
     if hide.any():
         for col in ("rate", "previous_rate", "change_pp", "lower", "upper", "p_value", "significant"):
             t[col] = t[col].astype(object)
-            t.loc[hide, col] = "*"
+            t.loc[hide, col] = SECONDARY_MARKER
             suppressed[col] = ["dependent" if h else "" for h in hide]
         t["test"] = t["test"].astype(object)
         t.loc[hide, "test"] = ""
@@ -160,7 +160,7 @@ def _breakdown_table(extract, start, end, by, as_of, data_kind) -> tuple[pd.Data
             "reoffences_per_child": b["reoffences_per_child"],
         }
     )
-    total.update(_rates(total["cohort_size"], total["reoffenders"], total["reoffences"], 0.95))
+    total.update(cohort_rates(total["cohort_size"], total["reoffenders"], total["reoffences"], 0.95))
     total.pop("reoffences_per_reoffender")
     t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
     t = _round(t, {"rate": 1, "lower": 1, "upper": 1, "reoffences_per_child": 2})

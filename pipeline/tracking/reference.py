@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 
 from . import codes
-from .cohorts import COHORT_COLUMNS, FOLLOW_UP_DAYS, WAITING_MONTHS, _rates, _status, as_timestamp, cohort_periods
+from .cohorts import COHORT_COLUMNS, FOLLOW_UP_DAYS, WAITING_MONTHS, cohort_rates, cohort_status, as_timestamp, cohort_periods
 from .extract import ensure_extract
 
 
@@ -132,13 +132,13 @@ def reference_cohorts(
                     "follow_up_end": fu_end,
                     "waiting_end": wait_end,
                     "provisional": as_of < wait_end,
-                    "status": _status(as_of, fu_end, wait_end),
+                    "status": cohort_status(as_of, fu_end, wait_end),
                     "cohort_size": size,
                     "reoffenders": reoffenders,
                     "reoffences": reoffences,
                 }
             )
-            rec.update(_rates(size, reoffenders, reoffences, level))
+            rec.update(cohort_rates(size, reoffenders, reoffences, level))
             records.append(rec)
     table = pd.DataFrame(records, columns=(["area_id"] if by_area else []) + COHORT_COLUMNS)
     for col in ("cohort_size", "reoffenders", "reoffences"):
