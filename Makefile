@@ -26,7 +26,7 @@ test: $(STAMP)
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - the suite is missing"; exit 1; fi; \
 	if [ $$rc -ne 0 ]; then exit $$rc; fi
 	$(BIN)/python -m pytest -q -p no:randomly tests/test_stats.py tests/test_inspection_scoring.py \
-	  --cov=pipeline.stats --cov=pipeline.inspection --cov-branch --cov-report=term-missing --cov-fail-under=100
+	  --cov=pipeline.analysis.stats --cov=pipeline.analysis.inspection --cov-branch --cov-report=term-missing --cov-fail-under=100
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py

@@ -9,7 +9,7 @@ Data: synthetic extracts for many fictional areas (``pipeline.synthetic.generate
 is what a multi-area run needs: annual and quarterly cohort tables per area, as of 31 March
 2019 (``reoffending_cohorts(..., by_area=True)`` twice) — membership, index dates, 12-month
 follow-up, 6-month waiting period, counts and intervals. The loop
-(``pipeline.tracking.reference.reference_cohorts``) computes the same tables child by child;
+(``pipeline.analysis.tracking.reference.reference_cohorts``) computes the same tables child by child;
 "equal" says whether the two tables are identical (``pandas.testing.assert_frame_equal``).
 The vectorised time is the best of ``--repeat`` runs; the loop is run once.
 """
@@ -28,8 +28,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.synthetic import generate_many  # noqa: E402
-from pipeline.tracking import reoffending_cohorts  # noqa: E402
-from pipeline.tracking.reference import reference_cohorts  # noqa: E402
+from pipeline.analysis.tracking import reoffending_cohorts  # noqa: E402
+from pipeline.analysis.tracking.reference import reference_cohorts  # noqa: E402
 
 AS_OF = "2019-03-31"
 AREAS_PER_MILLION = 150

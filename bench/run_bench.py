@@ -612,7 +612,7 @@ def profile_worker(area: str, out: Path) -> dict:
 
     km, kc = timed("kernel_start", start_new_kernel, kernel_name=KERNEL, startup_timeout=120)
     try:
-        for key, code in (("kernel_import_sections", "import pipeline.sections"), ("kernel_import_gx", "import great_expectations")):
+        for key, code in (("kernel_import_sections", "import pipeline.document.sections"), ("kernel_import_gx", "import great_expectations")):
             t = time.perf_counter()
             reply = kc.execute_interactive(code, timeout=300, output_hook=lambda msg: None)
             timings[key] = time.perf_counter() - t
@@ -622,10 +622,10 @@ def profile_worker(area: str, out: Path) -> dict:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
 
-    import pipeline.sections  # noqa: F401 - what the driver/kernel import anyway
+    import pipeline.document.sections  # noqa: F401 - what the driver/kernel import anyway
     from pipeline import build
-    from pipeline.contracts import write_report
-    from pipeline.dataset import load_area
+    from pipeline.data.contracts import write_report
+    from pipeline.data.dataset import load_area
     from pipeline.render import notebook_to_markdown
     from pipeline.render import embedded
     from pipeline.render._common import normalise_metadata
@@ -633,7 +633,7 @@ def profile_worker(area: str, out: Path) -> dict:
     timed("gx_import", __import__, "great_expectations")
     data = timed("validate_first", load_area, area, raise_on_critical=False)
     timed("validate_again", load_area, area, raise_on_critical=False)
-    from pipeline.dataset import validate_areas
+    from pipeline.data.dataset import validate_areas
 
     timed("validate_all_one_pass", validate_areas, list(PUBLISHED))
     report = out / "validation.json"
@@ -671,9 +671,9 @@ PROFILE_ROWS = [
     ("import_pandas", "import pandas (fresh interpreter)"),
     ("import_papermill", "import papermill (fresh interpreter)"),
     ("import_gx", "import great_expectations (fresh interpreter)"),
-    ("import_sections", "import pipeline.sections (fresh interpreter)"),
+    ("import_sections", "import pipeline.document.sections (fresh interpreter)"),
     ("kernel_start", "kernel start-up to ready (jupyter_client, yjplan kernel)"),
-    ("kernel_import_sections", "  in kernel: import pipeline.sections"),
+    ("kernel_import_sections", "  in kernel: import pipeline.document.sections"),
     ("kernel_import_gx", "  in kernel: import great_expectations"),
     ("validate_first", "driver GX validation, 1st load_area (GX imported)"),
     ("validate_again", "driver GX validation, 2nd load_area, same process"),
@@ -693,7 +693,7 @@ def run_profile(env: dict, data: Path, out: Path, repeat: int, area: str, logfil
     samples: dict[str, list[float]] = {}
     for i in range(repeat):
         for key, mod in (("import_pandas", "pandas"), ("import_papermill", "papermill"), ("import_gx", "great_expectations"),
-                         ("import_sections", "pipeline.sections")):
+                         ("import_sections", "pipeline.document.sections")):
             p = subprocess.run([PYTHON, "-c", IMPORT_SNIPPET.format(mod=mod)], env=env, capture_output=True, text=True, cwd=str(out.parent))
             if p.returncode == 0:
                 samples.setdefault(key, []).append(float(p.stdout.strip().splitlines()[-1]))

@@ -12,4 +12,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import jupyter_client.manager  # noqa: E402,F401
 import papermill  # noqa: E402,F401
 
-from pipeline import build, contracts, dataset, reconcile, render  # noqa: E402,F401
+from pipeline import build, render  # noqa: E402,F401
+
+from pipeline.data import contracts, dataset, reconcile  # noqa: E402,F401

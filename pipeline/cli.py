@@ -71,13 +71,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _all_area_ids() -> list[str]:
-    from .dataset import list_areas
+    from .data.dataset import list_areas
 
     return list(list_areas()["area_id"])
 
 
 def cmd_list(_args) -> int:
-    from .dataset import is_synthetic, list_areas
+    from .data.dataset import is_synthetic, list_areas
 
     areas = list_areas()
     width = max(len(a) for a in areas["area_id"]) + 2
@@ -88,7 +88,7 @@ def cmd_list(_args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .dataset import check_area, load_area
+    from .data.dataset import check_area, load_area
 
     areas = _all_area_ids() if args.all or not args.areas else args.areas
     failed = 0
@@ -150,7 +150,7 @@ def cmd_compare(args) -> int:
 
 def cmd_index(args) -> int:
     from .build import exclusive_run
-    from .site import write_index
+    from .site.index import write_index
 
     with exclusive_run():
         path, changed = write_index()

@@ -17,7 +17,7 @@ in the documented extract format (``data_contracts/case_extract.md``). It is cal
 
 Every frame carries ``data_kind == "synthetic"`` in a column and in ``attrs``; every file
 written here has a name ending ``_synthetic``. Plans built from it show the warning of
-``pipeline.wording.SYNTHETIC_TEXT`` on every page (the renderers take it from the document metadata).
+``pipeline.document.wording.SYNTHETIC_TEXT`` on every page (the renderers take it from the document metadata).
 
 The simulation is a simple career model run for all children at once (numpy, one loop step per
 outcome occasion, never per row): children enter at a steady rate with a first offence; each
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .tracking import codes
+from .analysis.tracking import codes
 
 DEMO_AREA_ID = "demoshire"
 DEMO_AREA_NAME = "Demoshire (synthetic)"

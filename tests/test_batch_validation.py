@@ -10,7 +10,7 @@ import io
 import pandas as pd
 import pytest
 
-from pipeline import contracts, dataset
+from pipeline.data import contracts, dataset
 
 from conftest import replace_in
 

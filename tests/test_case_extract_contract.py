@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.contracts import load_suite
+from pipeline.data.contracts import load_suite
 from pipeline.errors import DataContractError, DataFileError
 from pipeline.synthetic import generate_extract, to_csv_text
-from pipeline.tracking import codes, load_extract
+from pipeline.analysis.tracking import codes, load_extract
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "data_contracts" / "case_extract.json"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline import contracts, dataset
+from pipeline.data import contracts, dataset
 from pipeline.errors import DataContractError, DataFileError, UnknownAreaError
 
 from conftest import replace_in

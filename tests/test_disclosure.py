@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.disclosure import suppress_table
+from pipeline.analysis.disclosure import suppress_table
 
 HIDDEN = ("<5", "*")
 

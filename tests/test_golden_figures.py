@@ -8,7 +8,7 @@ change to any of them must be a deliberate edit of the table, never a regenerati
 Two layers read the same table:
 
 * **fast** (no marker, a few seconds): each figure must appear in the Markdown that the section
-  functions of ``pipeline.sections`` / ``pipeline.compare_sections`` compute from the data (what the
+  functions of ``pipeline.document.sections`` / ``pipeline.document.compare_sections`` compute from the data (what the
   notebooks display), without papermill, Great Expectations or rendering. A change of the £000
   factor, an interval method, a benchmark rule or the wording of a figure fails here.
 * **integration**: every plan is built once per session (``yjplan build --all``) and each figure must
@@ -119,10 +119,10 @@ def test_golden_table_is_well_formed():
 @lru_cache(maxsize=None)
 def _plan_markdown(area_id: str, figures_dir: str) -> str:
     """The sections that carry the key figures, computed from the data without GX, papermill or rendering."""
-    from pipeline import sections
-    from pipeline.contracts import ValidationReport
-    from pipeline.dataset import load_area
-    from pipeline.indicators import area_indicators
+    from pipeline.document import sections
+    from pipeline.data.contracts import ValidationReport
+    from pipeline.data.dataset import load_area
+    from pipeline.analysis.indicators import area_indicators
 
     data = load_area(area_id, report=ValidationReport())  # an empty (passing) report: types and reconciles only
     plan = sections.Plan(data=data, indicators=area_indicators(data.table("indicators"), data.definitions, data.table("measures")),
@@ -133,12 +133,12 @@ def _plan_markdown(area_id: str, figures_dir: str) -> str:
 
 @lru_cache(maxsize=None)
 def _demo_markdown(figures_dir: str) -> str:
-    from pipeline import sections
-    from pipeline.contracts import ValidationReport
-    from pipeline.dataset import load_area
+    from pipeline.document import sections
+    from pipeline.data.contracts import ValidationReport
+    from pipeline.data.dataset import load_area
     from pipeline.synthetic import generate_extract
-    from pipeline.tracking import publication_tables
-    from pipeline.tracking.extract import canonical as canonical_extract
+    from pipeline.analysis.tracking import publication_tables
+    from pipeline.analysis.tracking.extract import canonical as canonical_extract
 
     data = load_area("demoshire", report=ValidationReport())
     frame = canonical_extract(generate_extract())  # the demonstration extract: fixed seed, the build's defaults
@@ -156,9 +156,10 @@ def _demo_markdown(figures_dir: str) -> str:
 
 @lru_cache(maxsize=None)
 def _compare_markdown(figures_dir: str) -> str:
-    from pipeline import compare, compare_sections
-    from pipeline.contracts import ValidationReport
-    from pipeline.dataset import load_area
+    from pipeline.analysis import compare
+    from pipeline.document import compare_sections
+    from pipeline.data.contracts import ValidationReport
+    from pipeline.data.dataset import load_area
 
     summaries = [compare.summarise_area(load_area(a, report=ValidationReport())) for a in PLANS]
     c = compare_sections.Comparison(summaries, Path(figures_dir), "2000-01-01")

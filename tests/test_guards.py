@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, replace_in
-from pipeline.disclosure import suppress_table
-from pipeline.tracking import canonical, publication_tables
+from pipeline.analysis.disclosure import suppress_table
+from pipeline.analysis.tracking import canonical, publication_tables
 
 MARKERS = {"<5", "*"}
 COUNTS = ("cohort_size", "reoffenders", "not_reoffended", "reoffences")
@@ -59,7 +59,7 @@ def small_tables() -> dict:
 
 
 def test_small_extract_has_the_cohorts_the_guard_is_about():
-    from pipeline.tracking import reoffending_cohorts
+    from pipeline.analysis.tracking import reoffending_cohorts
 
     c = reoffending_cohorts(small_extract(), "annual", "2020-12-31")
     c = c.set_index("cohort_label")
@@ -152,13 +152,13 @@ def test_cache_key_follows_the_package_code(plan_key, tmp_path, monkeypatch):
     cache.code_fingerprint.cache_clear()
     try:
         assert plan_key() == before  # an identical copy of the code: same key
-        replace_in(package / "dataset.py", "GBP_PER_UNIT = {", "GBP_PER_UNIT = {  # edited\n    ", 1)
+        replace_in(package / "data" / "dataset.py", "GBP_PER_UNIT = {", "GBP_PER_UNIT = {  # edited\n    ", 1)
         cache.code_fingerprint.cache_clear()
         assert plan_key() != before
         cache.code_fingerprint.cache_clear()
         template = next(p for p in (package / "templates").rglob("*") if p.suffix in (".lua", ".typ", ".css", ".html"))
         template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        replace_in(package / "dataset.py", "GBP_PER_UNIT = {  # edited\n    ", "GBP_PER_UNIT = {", 1)
+        replace_in(package / "data" / "dataset.py", "GBP_PER_UNIT = {  # edited\n    ", "GBP_PER_UNIT = {", 1)
         assert plan_key() != before  # a template alone changes it too
     finally:
         monkeypatch.undo()

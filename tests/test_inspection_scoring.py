@@ -7,8 +7,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from pipeline import inspection
-from pipeline.inspection import (
+from pipeline.analysis import inspection
+from pipeline.analysis.inspection import (
     RATING_SCORES,
     band_for_percentage,
     overall_rating_from_score,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import narrative
-from pipeline.indicators import area_indicators
-from pipeline.loaders import read_raw_table, table_path
+from pipeline.document import narrative
+from pipeline.analysis.indicators import area_indicators
+from pipeline.data.loaders import read_raw_table, table_path
 
 DEFS = read_raw_table(table_path("indicator_definitions")).drop(columns=["_line"])
 
@@ -131,7 +131,7 @@ def test_sentence_name_keeps_acronyms():
 
 
 def test_trend_needs_five_comparable_annual_points_with_counts():
-    from pipeline.indicators import indicator_trend
+    from pipeline.analysis.indicators import indicator_trend
 
     two = indicators([
         row("fte_rate", "2016/17", "2016-04-01", "2017-03-31", 180),

@@ -7,8 +7,10 @@ import shutil
 
 import pytest
 
-from pipeline import cli, dataset
-from pipeline.compare import load_summaries, aligned_indicators
+from pipeline import cli
+
+from pipeline.data import dataset
+from pipeline.analysis.compare import load_summaries, aligned_indicators
 
 
 def _append(path, rows: list[dict]) -> None:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import compare, compare_sections, sections
-from pipeline.contracts import ValidationReport
-from pipeline.dataset import load_area
-from pipeline.indicators import area_indicators
+from pipeline.analysis import compare
+
+from pipeline.document import compare_sections, sections
+from pipeline.data.contracts import ValidationReport
+from pipeline.data.dataset import load_area
+from pipeline.analysis.indicators import area_indicators
 
 
 def _plan(area_id: str, tmp_path: Path, keep=None) -> sections.Plan:

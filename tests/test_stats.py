@@ -1,4 +1,4 @@
-"""pipeline.stats against independent implementations (scipy, statsmodels) and hand-worked examples."""
+"""pipeline.analysis.stats against independent implementations (scipy, statsmodels) and hand-worked examples."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.rates import test_poisson_2indep as poisson_2indep
 
-from pipeline import stats
+from pipeline.analysis import stats
 
 LEVELS = (0.95, 0.998)
 COUNTS = (0, 1, 9, 10, 100, 10000)

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import synthetic
 from pipeline.synthetic import generate_extract, generate_many, write_demo_extract
-from pipeline.tracking import codes, custody_summary, first_time_entrants, load_extract, reoffending_cohorts
+from pipeline.analysis.tracking import codes, custody_summary, first_time_entrants, load_extract, reoffending_cohorts
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.synthetic import generate_extract
-from pipeline.tracking import (
+from pipeline.analysis.tracking import (
     canonical,
     cohort_changes,
     cohort_members,
@@ -22,8 +22,8 @@ from pipeline.tracking import (
     reoffending_cohorts,
     write_restricted_tracker,
 )
-from pipeline.tracking import codes
-from pipeline.tracking.reference import reference_cohorts, reference_members
+from pipeline.analysis.tracking import codes
+from pipeline.analysis.tracking.reference import reference_cohorts, reference_members
 
 # --------------------------------------------------------------------------- helpers
 

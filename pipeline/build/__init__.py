@@ -2,17 +2,17 @@
 
 ``create_plans`` is the whole job of ``yjplan build``, in order:
 
-1. take the build folder's lock and remove what killed runs left (``publish.exclusive_run``);
+1. take the build folder's lock and remove what killed runs left (``pipeline.site.publish.exclusive_run``);
 2. resolve every area once (id rule, row of areas.csv, content file, tracking settings);
 3. generate the synthetic demonstration inputs, if any area uses them (``prepare_inputs``);
 4. validate and build each plan, then the comparison, in a pool of build processes
    (``schedule.build_many``; one plan: ``driver.build_area``);
-5. write the site index from what is published (``pipeline.site``).
+5. write the site index from what is published (``pipeline.site.index``).
 
 Modules: ``context`` (an area resolved once), ``cache`` (fingerprints, cached reports and
 extracts), ``kernel`` (papermill engine reusing one kernel), ``tracking_step`` (record-level
-extract to aggregate tables; restricted outputs), ``publish`` (staging, publication, failure
-records, the lock), ``driver`` (one output), ``schedule`` (many outputs).
+extract to aggregate tables; restricted outputs), ``driver`` (one output), ``schedule`` (many
+outputs). Staging, publication, failure records and the lock are ``pipeline.site.publish``'s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..errors import PipelineError
 from .context import AreaContext, area_rows, resolve_area
 from .driver import BuildResult, Progress, build_area, build_comparison, plan_metadata, print_progress, published_area_ids
 from .kernel import ensure_kernel
-from .publish import exclusive_run, restricted_dir, site_dir
+from ..site.publish import exclusive_run, restricted_dir, site_dir
 
 __all__ = [
     "BuildResult", "RunReport", "build_area", "build_comparison", "create_plans", "ensure_kernel", "plan_metadata",
@@ -89,7 +89,7 @@ def create_plans(area_ids: list[str], compare: list[str] | bool | None = None, f
 
 
 def _write_index(renderer: str) -> str:
-    from ..site import write_index
+    from ..site.index import write_index
 
     try:
         path, changed = write_index(renderer)

@@ -21,10 +21,10 @@ from typing import Iterable
 import pandas as pd
 
 from .. import __version__
-from ..contracts import ValidationReport, read_report
+from ..data.contracts import ValidationReport, read_report
 from ..fileio import PUBLIC_FILE, write_atomic, write_restricted
 from ..paths import PACKAGE_DIR, build_dir, contracts_dir
-from .publish import RESTRICTED
+from ..site.publish import RESTRICTED
 
 #: Files of the package whose change must rebuild every output.
 CODE_SUFFIXES = (".py", ".lua", ".css", ".typ", ".html", ".yml", ".yaml")
@@ -48,7 +48,7 @@ def code_fingerprint() -> str:
 
 @functools.lru_cache(maxsize=64)
 def _raw_table(path: str, size: int, mtime_ns: int):
-    from ..loaders import read_raw_table
+    from ..data.loaders import read_raw_table
 
     return read_raw_table(Path(path))
 
@@ -76,7 +76,7 @@ def _table_bytes(path: Path, area_id: str | None, known: set[str]) -> bytes:
 
 
 def _known_ids() -> set[str]:
-    from ..loaders import table_path
+    from ..data.loaders import table_path
 
     areas = table_path("areas")
     if not areas.exists():
@@ -87,8 +87,8 @@ def _known_ids() -> set[str]:
 
 def area_rows_fingerprint(area_id: str) -> str:
     """Hash of this area's rows in every table, plus the shared tables and the set of area ids."""
-    from ..dataset import AREA_TABLES
-    from ..loaders import table_path
+    from ..data.dataset import AREA_TABLES
+    from ..data.loaders import table_path
 
     h = hashlib.sha256()
     known = _known_ids()
@@ -154,7 +154,7 @@ def keep_report(area_id: str, report: ValidationReport) -> None:
 
 def validated_report(area_id: str) -> ValidationReport:
     """An area's Great Expectations report, validating only when its inputs changed."""
-    from ..dataset import validate_area
+    from ..data.dataset import validate_area
 
     cache = validation_cache(area_id)
     if cache.exists():
@@ -174,7 +174,7 @@ def prevalidate(area_ids: Iterable[str]) -> list[str]:
     validated now. Data errors propagate as PipelineError: the caller leaves them to each
     area's own build, which reports them with their context.
     """
-    from ..dataset import validate_areas
+    from ..data.dataset import validate_areas
 
     stale = [a for a in dict.fromkeys(area_ids) if not validation_cache(a).exists()]
     if not stale:
@@ -204,7 +204,7 @@ def validated_extract(source: Path, load, key: dict) -> tuple[pd.DataFrame, Vali
 
     Cached as CSV plus a JSON report, owner-only, under ``build/restricted/cache/extracts``.
     """
-    from ..tracking import canonical
+    from ..analysis.tracking import canonical
 
     if not source.is_file():
         return load(source)  # the loader says which extract is missing and where it is configured

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..dataset import is_synthetic
+from ..data.dataset import is_synthetic
 from ..errors import DataFileError, UnknownAreaError
-from ..ids import check_area_id
-from ..loaders import LINE_COLUMN, table_path
+from ..data.ids import check_area_id
+from ..data.loaders import LINE_COLUMN, table_path
 from ..paths import build_dir, content_dir, data_dir
 from .cache import read_raw_once
 

@@ -19,11 +19,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..contracts import write_report
+from ..data.contracts import write_report
 from ..errors import DataContractError, DataFileError, PipelineError, UnknownAreaError
-from ..ids import InvalidIdError
+from ..data.ids import InvalidIdError
 from ..paths import notebooks_dir
-from . import cache, kernel, publish, tracking_step
+from . import cache, kernel, tracking_step
+from ..site import publish
 from .context import AreaContext, area_rows, resolve_area
 
 PLAN_NOTEBOOK = "plan.ipynb"
@@ -67,7 +68,7 @@ DATA_FAILURES = (DataContractError, DataFileError)
 
 def plan_metadata(ctx: AreaContext) -> dict:
     """Title page metadata for an area's plan."""
-    from ..wording import SYNTHETIC_SUBTITLE
+    from ..document.wording import SYNTHETIC_SUBTITLE
 
     row = ctx.row
     return {
@@ -214,7 +215,7 @@ class _Run:
 def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
                progress: Progress | None = print_progress, ctx: AreaContext | None = None) -> BuildResult:
     """Build one area's plan end to end; never raises for data problems (the result says what failed)."""
-    from ..dataset import read_content
+    from ..data.dataset import read_content
     from ..render import resolve_renderer
 
     run = _Run(str(area_id), progress)
@@ -260,7 +261,7 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
 
 def published_area_ids(rows: list[dict] | None = None) -> list[str]:
     """Ids of the areas whose plans come from published documents (not synthetic demonstrations)."""
-    from ..dataset import is_synthetic
+    from ..data.dataset import is_synthetic
 
     return [row["area_id"] for row in (area_rows() if rows is None else rows) if not is_synthetic(row)]
 
@@ -268,7 +269,7 @@ def published_area_ids(rows: list[dict] | None = None) -> list[str]:
 def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
                      progress: Progress | None = print_progress) -> BuildResult:
     """Execute and render the comparison notebook for the chosen areas."""
-    from ..markdown import join_and
+    from ..document.markdown import join_and
     from ..render import resolve_renderer
 
     formats = tuple(formats)

@@ -29,7 +29,7 @@ ENGINE_NAME = "yjplan"
 #: Notebooks one kernel executes before it is replaced (bounds the memory a long run can accumulate).
 KERNEL_REUSE = 20
 #: Run in a new kernel before its first notebook: the imports every plan needs.
-KERNEL_WARM_UP = "import pipeline.sections, pipeline.compare_sections, pipeline.tracking_section"
+KERNEL_WARM_UP = "import pipeline.document.sections, pipeline.document.compare_sections, pipeline.document.tracking_section"
 KERNEL_LOG_FLAG = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up chatter is not the user's business
 
 

@@ -18,7 +18,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from ..errors import PipelineError
-from . import cache, kernel, publish
+from . import cache, kernel
+from ..site import publish
 from .context import AreaContext
 from .driver import BuildResult, Progress, _quiet, build_area, build_comparison, cached_result
 
@@ -36,7 +37,7 @@ def _noop() -> None:
 
 def _import_gx() -> None:
     """Import Great Expectations (about two seconds) while the workers start."""
-    from ..contracts import gx_module
+    from ..data.contracts import gx_module
 
     try:
         gx_module()

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contracts import ValidationReport
+from ..data.contracts import ValidationReport
 from ..errors import DataFileError
 from ..fileio import write_restricted
 from .cache import validated_extract
 from .context import AreaContext
-from .publish import restricted_dir
+from ..site.publish import restricted_dir
 
 SUMMARY_FILE = "tracking.json"
 #: Failing rows listed per rule in the restricted validation detail (the count is always given).
@@ -32,7 +32,7 @@ REOFFENDING_INDICATOR = "reoffending_rate"
 
 def _polarity(indicator_id: str) -> str:
     """An indicator's polarity from data/indicator_definitions.csv (validated with the area's data)."""
-    from ..loaders import table_path
+    from ..data.loaders import table_path
     from .cache import read_raw_once
 
     raw = read_raw_once(table_path("indicator_definitions"))
@@ -55,7 +55,7 @@ def load(ctx: AreaContext) -> TrackingData | None:
     settings = ctx.tracking
     if settings is None:
         return None
-    from ..tracking import load_extract
+    from ..analysis.tracking import load_extract
 
     frame, report = validated_extract(
         settings.extract, lambda path: load_extract(path, area_id=ctx.area_id, as_of=settings.as_of or None),
@@ -65,7 +65,7 @@ def load(ctx: AreaContext) -> TrackingData | None:
 
 def write_summary(ctx: AreaContext, data: TrackingData, staging: Path) -> str:
     """Compute the published tables into ``staging/tracking.json``; return its name for the notebook."""
-    from ..tracking_section import tracking_summary, write_summary as write
+    from ..document.tracking_section import tracking_summary, write_summary as write
 
     polarity = _polarity(REOFFENDING_INDICATOR)
     summary = tracking_summary(data.frame, data.report, ctx.tracking.population, data.as_of, ctx.tracking.extract.name,
@@ -76,7 +76,7 @@ def write_summary(ctx: AreaContext, data: TrackingData, staging: Path) -> str:
 
 def write_restricted_outputs(ctx: AreaContext, data: TrackingData) -> list[Path]:
     """The live tracker and the extract's row-level validation detail, under ``build/restricted/<area>/``."""
-    from ..tracking.tracker import RESTRICTED_NOTICE, tracker_csv
+    from ..analysis.tracking.tracker import RESTRICTED_NOTICE, tracker_csv
 
     folder = restricted_dir() / ctx.area_id
     name, text = tracker_csv(data.frame, pd.Timestamp(data.as_of) if data.as_of else pd.Timestamp.today())

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import PipelineError
-from ..wording import SYNTHETIC_TEXT
+from ..document.wording import SYNTHETIC_TEXT
 from ..fileio import write_atomic  # noqa: F401 - re-exported: the one atomic write
 
 #: Folder of the renderer's package data (CSS, HTML and typst templates, the Lua filter).
@@ -76,7 +76,7 @@ def normalise_metadata(metadata: dict | None) -> dict:
     meta.setdefault("lang", "en-GB")
     meta["synthetic"] = bool(meta.get("synthetic", False))
     if meta["synthetic"]:
-        meta["synthetic-text"] = SYNTHETIC_TEXT  # what every template shows (pipeline.wording)
+        meta["synthetic-text"] = SYNTHETIC_TEXT  # what every template shows (pipeline.document.wording)
     return meta
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import dataset
+from pipeline.data import dataset
 from pipeline.errors import DataContractError, DataFileError, PipelineError
 from pipeline.synthetic import generate_extract, to_csv_text
-from pipeline.tracking import load_extract
+from pipeline.analysis.tracking import load_extract
 
 from conftest import replace_in, run_cli
 
@@ -199,7 +199,7 @@ def test_impossible_dates_are_critical_with_file_line_column(data_copy, table, c
 
 
 def test_leap_days_are_real_dates():
-    from pipeline.contracts import DATE_REGEX
+    from pipeline.data.contracts import DATE_REGEX
 
     assert re.match(DATE_REGEX, "2016-02-29") and re.match(DATE_REGEX, "2000-02-29")
     assert not re.match(DATE_REGEX, "2017-02-29") and not re.match(DATE_REGEX, "1900-02-29")

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "tests") not in sys.path:  # conftest helpers (run_cli)
     sys.path.insert(0, str(REPO / "tests"))
 
-from pipeline.markdown import md_code, md_escape, md_link, md_table  # noqa: E402
+from pipeline.document.markdown import md_code, md_escape, md_link, md_table  # noqa: E402
 from pipeline.render import _common  # noqa: E402
 from pipeline.render import embedded  # noqa: E402
 from pipeline.render import quarto as quarto_backend  # noqa: E402

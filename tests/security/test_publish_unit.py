@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import publish
+from pipeline.site import publish
 from pipeline.fileio import make_public, write_atomic, write_restricted
-from pipeline.ids import InvalidIdError, check_area_id
+from pipeline.data.ids import InvalidIdError, check_area_id
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "../x", "a/b", "A", "1abc", "a b", "x" * 65, None, "é"])
@@ -94,8 +94,8 @@ def test_permissions_public_and_restricted(tmp_path):
 
 
 def test_the_appendix_lists_a_bounded_number_of_rows(monkeypatch):
-    from pipeline import sections
-    from pipeline.contracts import Outcome, ValidationReport
+    from pipeline.document import sections
+    from pipeline.data.contracts import Outcome, ValidationReport
 
     outcome = Outcome(table="t", file="t.csv", expectation="e", column="c", severity="warning", stage="raw", success=False,
                       description="d", rows=list(range(5000)), details=[f"line {i}: value" for i in range(5000)])
@@ -113,8 +113,8 @@ def test_the_appendix_lists_a_bounded_number_of_rows(monkeypatch):
 
 
 def test_extract_outcomes_are_reduced_to_counts():
-    from pipeline.contracts import Outcome, ValidationReport
-    from pipeline.tracking_section import public_report
+    from pipeline.data.contracts import Outcome, ValidationReport
+    from pipeline.document.tracking_section import public_report
 
     o = Outcome(table="case_extract", file="/secret/path/extract.csv", expectation="e", column="sex", severity="warning",
                 stage="typed", success=False, description="child attributes consistent", rows=[3, 9],

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import stats
-from .contracts import read_report
-from .dataset import AreaData, budget_in_pounds, load_area
+from ..data.contracts import read_report
+from ..data.dataset import AreaData, budget_in_pounds, load_area
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text, population_for
 
 COMPARE_NOTEBOOK = "compare.ipynb"

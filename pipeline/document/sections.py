@@ -17,10 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, disclosure, inspection, narrative, stats
-from .contracts import ValidationReport, read_report
-from .dataset import GBP_PER_UNIT, AreaData, budget_in_pounds, load_area
-from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
+from . import charts, narrative
+from ..analysis import disclosure, inspection, stats
+from ..data.contracts import ValidationReport, read_report
+from ..data.dataset import GBP_PER_UNIT, AreaData, budget_in_pounds, load_area
+from ..analysis.indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
 from .wording import SYNTHETIC_TEXT
 from .markdown import join_and, md_code, md_escape, md_table  # noqa: F401 - md_table is part of this module's API
 

@@ -10,9 +10,9 @@ passed through ``md_escape`` so it reads literally.
 
 from __future__ import annotations
 
-from . import stats
+from ..analysis import stats
 from .markdown import md_escape
-from .indicators import Definition, IndicatorPeriod, fmt_number, fmt_value, interval_text
+from ..analysis.indicators import Definition, IndicatorPeriod, fmt_number, fmt_value, interval_text
 
 RESULT_WORDS = {
     "better": "Better",

@@ -539,7 +539,7 @@ def cohort_changes(cohorts: pd.DataFrame, *, polarity: str, lag: int = 1, level:
 
     ``lag=1`` compares consecutive cohorts; with quarterly cohorts ``lag=4`` compares the same
     quarter a year earlier. Changes are in percentage points, tested with
-    ``pipeline.stats.proportion_change`` with the reoffending indicator's ``polarity`` (from the
+    ``pipeline.analysis.stats.proportion_change`` with the reoffending indicator's ``polarity`` (from the
     indicator definitions: never assumed here). A change that involves a
     provisional cohort keeps its figures but is flagged and not assessed.
     """

@@ -2,7 +2,7 @@
 
 ``load_extract`` reads a CSV or Excel (.xlsx) file, rejects columns that look like direct
 identifiers, runs the ``case_extract`` data contract through the project's Great Expectations
-runner (``pipeline.contracts.validate_frame``) and returns the extract in its canonical form:
+runner (``pipeline.data.contracts.validate_frame``) and returns the extract in its canonical form:
 one row per proven offence and its outcome, dates as datetime64, ages and gravity scores as
 integers, blank optional codes as ``""``.
 """
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contracts import Outcome, Suite, ValidationReport, load_suite, validate_frame
-from ..errors import DataFileError
-from ..ids import check_area_id
-from ..loaders import LINE_COLUMN, binary_kind, check_header, read_raw_table
-from ..paths import contracts_dir, data_dir
+from ...data.contracts import Outcome, Suite, ValidationReport, load_suite, validate_frame
+from ...errors import DataFileError
+from ...data.ids import check_area_id
+from ...data.loaders import LINE_COLUMN, binary_kind, check_header, read_raw_table
+from ...paths import contracts_dir, data_dir
 from . import codes
 
 DATE_COLUMNS = ("offence_date", "outcome_date", "release_date")

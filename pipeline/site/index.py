@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build.publish import failure_status, site_dir
-from .dataset import is_synthetic, list_areas
-from .fileio import make_public, write_atomic
-from .markdown import md_link
+from .publish import failure_status, site_dir
+from ..data.dataset import is_synthetic, list_areas
+from ..fileio import make_public, write_atomic
+from ..document.markdown import md_link
 
 #: Index table columns whose cells are Markdown built here (links, bold status words); every
 #: other cell (area name, plan period...) is escaped by md_table.
@@ -62,7 +62,7 @@ def _row(area: dict, site: Path) -> dict:
 
 def index_markdown() -> str:
     """Markdown of the site index, from the build manifests on disk."""
-    from .markdown import md_escape, md_table
+    from ..document.markdown import md_escape, md_table
 
     site = site_dir()
     areas = list_areas().to_dict("records")
@@ -103,7 +103,7 @@ def write_index(renderer: str = "auto") -> tuple[Path, bool]:
     """Write build/site/index.md and index.html (public permissions); returns (index.html, whether it changed)."""
     from datetime import date
 
-    from .render import render_markdown_page
+    from ..render import render_markdown_page
 
     site = site_dir()
     site.mkdir(parents=True, exist_ok=True)

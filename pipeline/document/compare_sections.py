@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, inspection, narrative
-from .compare import AreaSummary, aligned_indicators, area_differences, load_summaries
-from .indicators import fmt_number
+from . import charts, narrative
+from ..analysis import inspection
+from ..analysis.compare import AreaSummary, aligned_indicators, area_differences, load_summaries
+from ..analysis.indicators import fmt_number
 from .markdown import join_and, md_code, md_escape, md_table
 
 

@@ -2,7 +2,7 @@
 
 File-level problems (missing, empty, not UTF-8, not parseable as CSV) are reported here with
 the file and line; everything about columns, types and values is checked by the data contracts
-(``pipeline.contracts``), which run Great Expectations over the frames read here.
+(``pipeline.data.contracts``), which run Great Expectations over the frames read here.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataFileError
-from .paths import data_dir
+from ..errors import DataFileError
+from ..paths import data_dir
 
 LINE_COLUMN = "_line"
 """Column added to every frame: the line of the source file the row came from (header = 1)."""

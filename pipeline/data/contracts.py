@@ -27,9 +27,9 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from .errors import DataContractError
+from ..errors import DataContractError
 from .loaders import LINE_COLUMN, to_number
-from .paths import contracts_dir
+from ..paths import contracts_dir
 
 NUMBER_REGEX = r"^-?[0-9][0-9,]*(?:\.[0-9]+)?$"
 INT_REGEX = r"^-?[0-9][0-9,]*$"
@@ -487,7 +487,7 @@ def validate_frame(
     The raw stage runs first (schema, formats, codes). If it has no critical failure the frame
     is converted to the declared types, ``prepare(typed, raw)`` may add reconciliation columns,
     and the typed stage runs. The typed frame is None when the raw stage failed critically.
-    ``redact`` withholds values from the messages (record-level data: see ``pipeline.tracking.extract``).
+    ``redact`` withholds values from the messages (record-level data: see ``pipeline.analysis.tracking.extract``).
     """
     parameters = parameters or {}
     report = ValidationReport()

@@ -125,14 +125,14 @@ def write_restricted_tracker(extract: pd.DataFrame, as_of, restricted_dir, frequ
 
     A README beside it repeats the handling notice.
     """
-    from ..fileio import restricted_folder, write_restricted
+    from ...fileio import restricted_folder, write_restricted
 
     directory = restricted_folder(_check_restricted_dir(Path(restricted_dir)))
     name, text = tracker_csv(extract, as_of, frequency)
     path = write_restricted(directory / name, text.encode("utf-8"))
     write_restricted(directory / "README_RESTRICTED.txt", (
         RESTRICTED_NOTICE
-        + "\n\nFiles here are written by pipeline.tracking.write_restricted_tracker. Each lists the children of the "
+        + "\n\nFiles here are written by pipeline.analysis.tracking.write_restricted_tracker. Each lists the children of the "
         "current reoffending cohort by pseudonymous id, whether they have reoffended so far and the days left in "
         "their 12-month follow-up.\n").encode("utf-8"))
     return path

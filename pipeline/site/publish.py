@@ -32,7 +32,7 @@ from ..paths import build_dir
 
 SITE, RESTRICTED, STAGING = "site", "restricted", "staging"
 
-#: A site folder name: an area id, ``compare`` or ``compare-<id>-<id>…`` (ids follow pipeline.ids).
+#: A site folder name: an area id, ``compare`` or ``compare-<id>-<id>…`` (ids follow pipeline.data.ids).
 _OUTPUT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,254}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import PipelineError
+from ..errors import PipelineError
 
 #: An area (or output) id: lower-case letters, digits, '_' or '-', starting with a letter, at most 64 characters.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}")

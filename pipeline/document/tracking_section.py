@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contracts import Outcome, ValidationReport
+from ..data.contracts import Outcome, ValidationReport
 
 #: Table attributes that are published with a table (``suppressed`` explains hidden cells: not published).
 PUBLIC_ATTRS = ("title", "footnotes", "data_kind")
@@ -48,7 +48,7 @@ def tracking_summary(frame: pd.DataFrame, report: ValidationReport, population: 
 
     ``reoffending_polarity``: the reoffending-rate indicator's polarity from the definitions table.
     """
-    from .tracking import publication_tables
+    from ..analysis.tracking import publication_tables
 
     as_of_date = pd.Timestamp(as_of) if as_of else pd.Timestamp(date.today())
     period_end = last_complete_year_end(as_of_date)

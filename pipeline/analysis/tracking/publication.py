@@ -2,7 +2,7 @@
 
 ``publication_tables`` returns small frames whose counts from 1 to 4 are shown as "<5", with
 secondary suppression against totals and complements (e.g. children who did not reoffend),
-and every rate, interval or ratio built on a hidden count hidden too (``pipeline.disclosure``).
+and every rate, interval or ratio built on a hidden count hidden too (``pipeline.analysis.disclosure``).
 No table carries a child id. The live tracker is not among them: see ``tracker.py``.
 """
 

@@ -16,8 +16,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure as _MplFigure
 
-from .indicators import IndicatorPeriod, fmt_number, fmt_value
-from .inspection import BAND_THRESHOLDS
+from ..analysis.indicators import IndicatorPeriod, fmt_number, fmt_value
+from ..analysis.inspection import BAND_THRESHOLDS
 
 #: Colours and short labels of the inspection bands drawn on the key-question chart.
 BAND_COLOURS = {"Requires improvement": "#c0392b", "Good": "#d4a017", "Outstanding": "#1f77b4"}

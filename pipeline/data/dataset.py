@@ -18,10 +18,10 @@ import yaml
 from . import reconcile
 from .contracts import (HEADER_ONLY, Outcome, ValidationReport, header_outcomes, load_suite, outcomes_for_area,
                         typed_frame, validate_frames)
-from .errors import DataContractError, DataFileError, UnknownAreaError
+from ..errors import DataContractError, DataFileError, UnknownAreaError
 from .ids import ID_RULE, InvalidIdError, check_area_id
 from .loaders import LINE_COLUMN, read_raw_table, read_text, table_path
-from .paths import content_dir, contracts_dir, data_dir
+from ..paths import content_dir, contracts_dir, data_dir
 
 AREA_TABLES = (
     "indicators",
@@ -80,7 +80,7 @@ def list_areas(base: Path | None = None) -> pd.DataFrame:
 
 
 def check_area(area_id: str, base: Path | None = None) -> None:
-    """Raise InvalidIdError for an id that breaks the id rule (``pipeline.ids``), UnknownAreaError unless the
+    """Raise InvalidIdError for an id that breaks the id rule (``pipeline.data.ids``), UnknownAreaError unless the
     area is listed in areas.csv."""
     check_area_id(area_id)
     raw = read_areas(base)
