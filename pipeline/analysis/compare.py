@@ -16,7 +16,8 @@ import pandas as pd
 
 from . import stats
 from ..data.contracts import read_report
-from ..data.dataset import AreaData, budget_in_pounds, load_area
+from ..data.dataset import AreaData, load_area
+from .money import budget_years
 from .indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, interval_text, population_for
 
 COMPARE_NOTEBOOK = "compare.ipynb"
@@ -54,19 +55,16 @@ def summarise_area(data: AreaData) -> AreaSummary:
     """Indicators, budget, population and staffing of one validated area."""
     ips = area_indicators(data.table("indicators"), data.definitions, data.table("measures"))
     s = AreaSummary(data=data, indicators=ips)
-    budget = data.table("budget")
-    if budget is not None and not budget.empty:
-        b = budget_in_pounds(budget)
-        year = sorted(b["financial_year"].unique())[-1]
-        b = b[b["financial_year"] == year]
-        s.budget_year = year
-        grand = b[b["row_type"] == "grand_total"]["amount_gbp"]
-        s.budget_total = float(grand.iloc[0]) if len(grand) else float(b[b["row_type"] == "contribution"]["amount_gbp"].sum())
+    years = budget_years(data.table("budget"))
+    if years:
+        latest = max(years, key=lambda y: y.year)
+        b = latest.rows
+        s.budget_year = latest.year
+        s.budget_total = latest.total
         by = b[b["row_type"] == "contribution"].groupby("agency_group", as_index=False)["amount_gbp"].sum()
         by["share"] = by["amount_gbp"] / by["amount_gbp"].sum() * 100
         s.budget_by_group = by
-        yjb = by[by["agency_group"] == "yjb"]["amount_gbp"].sum()
-        s.yjb_share = float(yjb / s.budget_total * 100) if s.budget_total else None
+        s.yjb_share = float(latest.yjb / s.budget_total * 100) if s.budget_total else None
     pop = _population(data, ips)
     if pop:
         s.population, s.population_source = pop

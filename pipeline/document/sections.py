@@ -20,7 +20,8 @@ import pandas as pd
 from . import charts, narrative
 from ..analysis import disclosure, inspection, stats
 from ..data.contracts import ValidationReport, read_report
-from ..data.dataset import GBP_PER_UNIT, AreaData, budget_in_pounds, load_area
+from ..analysis.money import budget_years
+from ..data.dataset import AreaData, budget_in_pounds, load_area
 from ..analysis.indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
 from .wording import SYNTHETIC_TEXT
 from .markdown import join_and, md_code, md_escape, md_table  # noqa: F401 - md_table is part of this module's API
@@ -259,54 +260,41 @@ def governance(plan: Plan) -> str:
     return "\n".join(out)
 
 
-def _budget_frame(plan: Plan) -> pd.DataFrame:
-    budget = plan.data.table("budget")
-    if budget is None or budget.empty:
-        return pd.DataFrame()
-    return budget_in_pounds(budget)
-
-
 def resources(plan: Plan) -> str:
     out = [_section("Resources and value for money", "sec-resources")]
-    b = _budget_frame(plan)
-    if b.empty:
+    years = budget_years(plan.data.table("budget"))
+    if not years:
         out.append("No budget table is published for this area.\n")
-    else:
-        for year, yb in b.groupby("financial_year", sort=False):
-            unit = yb["unit"].iloc[0]
-            unit_note = f" {md_escape(plan.area_name)} publishes its budget in £000; the figures below are converted to pounds." if unit == "GBP_thousands" else ""
-            wide = yb[yb["row_type"].isin(["contribution", "row_total"])].pivot_table(
-                index="agency", columns="cost_type", values="amount_gbp", aggfunc="sum", sort=False
+    for by in years:
+        yb, year = by.rows, by.year
+        unit_note = f" {md_escape(plan.area_name)} publishes its budget in £000; the figures below are converted to pounds." if by.unit == "GBP_thousands" else ""
+        wide = yb[yb["row_type"].isin(["contribution", "row_total"])].pivot_table(
+            index="agency", columns="cost_type", values="amount_gbp", aggfunc="sum", sort=False
+        )
+        order = [c for c in ("staffing", "payments_in_kind", "other_delegated", "total") if c in wide.columns]
+        wide = wide[order]
+        totals = yb[yb["row_type"].isin(["column_total", "grand_total"])]
+        total_row = {c: totals[totals["cost_type"] == c]["amount_gbp"].sum() if (totals["cost_type"] == c).any() else float("nan") for c in order}
+        table = wide.reset_index()
+        table = pd.concat([table, pd.DataFrame([{"agency": "Total (as published)", **total_row}])], ignore_index=True)
+        names = {"agency": "Agency", "staffing": "Staffing (£)", "payments_in_kind": "Payments in kind (£)",
+                 "other_delegated": "Other delegated funds (£)", "total": "Total (£)"}
+        shown = table.rename(columns=names)
+        for c in shown.columns[1:]:
+            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        out.append(f"## Budget {md_escape(year)} {{#sec-budget-{_slug(year)}}}\n")
+        published = by.published_total
+        sentence = f"The published total budget for {md_escape(year)} is **{_money(published)}**." if published is not None else ""
+        if not by.adds_up:
+            sentence += (
+                f" The agency rows add up to {_money(by.contributions)}, not the published total; the published figure is kept "
+                f"and the difference of {_money(abs(published - by.contributions))} is reported in the data-quality appendix."
             )
-            order = [c for c in ("staffing", "payments_in_kind", "other_delegated", "total") if c in wide.columns]
-            wide = wide[order]
-            totals = yb[yb["row_type"].isin(["column_total", "grand_total"])]
-            total_row = {c: totals[totals["cost_type"] == c]["amount_gbp"].sum() if (totals["cost_type"] == c).any() else float("nan") for c in order}
-            table = wide.reset_index()
-            table = pd.concat([table, pd.DataFrame([{"agency": "Total (as published)", **total_row}])], ignore_index=True)
-            names = {"agency": "Agency", "staffing": "Staffing (£)", "payments_in_kind": "Payments in kind (£)",
-                     "other_delegated": "Other delegated funds (£)", "total": "Total (£)"}
-            shown = table.rename(columns=names)
-            for c in shown.columns[1:]:
-                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-            grand = yb[yb["row_type"] == "grand_total"]["amount_gbp"]
-            contributions = yb[yb["row_type"] == "contribution"]["amount_gbp"].sum()
-            out.append(f"## Budget {md_escape(year)} {{#sec-budget-{_slug(year)}}}\n")
-            sentence = f"The published total budget for {md_escape(year)} is **{_money(grand.iloc[0])}**." if len(grand) else ""
-            if len(grand) and abs(grand.iloc[0] - contributions) > 0.5 * GBP_PER_UNIT[unit]:
-                sentence += (
-                    f" The agency rows add up to {_money(contributions)}, not the published total; the published figure is kept "
-                    f"and the difference of {_money(abs(grand.iloc[0] - contributions))} is reported in the data-quality appendix."
-                )
-            out.append(sentence + unit_note + "\n")
-            out.append(md_table(shown, f"Partner contributions to the youth justice pooled budget {year} (£), as published", f"tbl-budget-{_slug(year)}"))
-            per_agency = yb[yb["row_type"] == "row_total"][["agency", "amount_gbp"]]
-            if per_agency.empty:
-                per_agency = yb[yb["row_type"] == "contribution"].groupby("agency", as_index=False, sort=False)["amount_gbp"].sum()
-            out.append(_figure(plan, charts.budget_chart(per_agency, _fig_path(plan, f"fig-budget-{_slug(year)}"), plan.area_name, year)))
-            yjb = per_agency[per_agency["agency"].str.contains("YJB|Youth Justice Board", case=False, regex=True)]["amount_gbp"].sum()
-            if len(grand) and yjb:
-                out.append(f"The Youth Justice Board grant is {_money(yjb)}, {yjb / grand.iloc[0] * 100:.1f}% of the published total.\n")
+        out.append(sentence + unit_note + "\n")
+        out.append(md_table(shown, f"Partner contributions to the youth justice pooled budget {year} (£), as published", f"tbl-budget-{_slug(year)}"))
+        out.append(_figure(plan, charts.budget_chart(by.per_agency[["agency", "amount_gbp"]], _fig_path(plan, f"fig-budget-{_slug(year)}"), plan.area_name, year)))
+        if published is not None and by.yjb:
+            out.append(f"The Youth Justice Board grant is {_money(by.yjb)}, {by.yjb / published * 100:.1f}% of the published total.\n")
     grant = plan.data.table("grant_expenditure")
     if grant is not None and not grant.empty:
         g = budget_in_pounds(grant)
