@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     common(c)
 
     sub.add_parser("index", help="rewrite the site index from what is built")
+    sub.add_parser("quarto-project", help="regenerate the repository's _quarto.yml from the Quarto back-end's options")
     return p
 
 
@@ -158,10 +159,21 @@ def cmd_index(args) -> int:
     return 0
 
 
+def cmd_quarto_project(_args) -> int:
+    from .paths import REPO_ROOT
+    from .render.quarto import site_project_yaml
+
+    path = REPO_ROOT / "_quarto.yml"
+    path.write_text(site_project_yaml(REPO_ROOT), encoding="utf-8")
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    handlers = {"list": cmd_list, "validate": cmd_validate, "build": cmd_build, "compare": cmd_compare, "index": cmd_index}
+    handlers = {"list": cmd_list, "validate": cmd_validate, "build": cmd_build, "compare": cmd_compare, "index": cmd_index,
+                "quarto-project": cmd_quarto_project}
     try:
         return handlers[args.command](args)
     except PipelineError as exc:

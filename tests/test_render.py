@@ -549,8 +549,10 @@ def test_lua_filter_in_quarto_mode(tmp_path):
     assert "INCLUDE" not in typ_err
 
 
-def test_quarto_project_file_matches_the_backend():
-    config = yaml.safe_load((REPO / "_quarto.yml").read_text(encoding="utf-8"))
+def test_quarto_project_file_is_generated_from_the_backend():
+    text = (REPO / "_quarto.yml").read_text(encoding="utf-8")
+    assert text == quarto_backend.site_project_yaml(REPO), "_quarto.yml is out of date: run yjplan quarto-project"
+    config = yaml.safe_load(text)
     assert config["project"]["type"] == "website"
     assert config["project"]["output-dir"] == "_site"
     assert config["project"]["render"] == ["build/site/index.md", "build/site/**/*.ipynb"]
