@@ -4,7 +4,7 @@ Examples::
 
     yjplan list
     yjplan validate warwickshire
-    yjplan build oxfordshire --format html,pdf
+    yjplan build oxfordshire --format html,pdf,docx
     yjplan build --all --jobs 2
     yjplan compare oxfordshire warwickshire
 """
@@ -19,7 +19,7 @@ import time
 
 from .errors import PipelineError
 
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "docx")
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--all", action="store_true", help="every area")
 
     def common(sp):
-        sp.add_argument("--format", dest="formats", type=_formats, default=FORMATS, help="html,pdf (default both)")
+        sp.add_argument("--format", dest="formats", type=_formats, default=FORMATS, help="html,pdf,docx: any of them, comma-separated (default all three)")
         sp.add_argument("--renderer", choices=("auto", "quarto", "embedded"), default="auto",
                         help="auto: Quarto when a quarto executable is found, else the embedded pandoc+typst renderer")
         sp.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("index", help="rewrite the site index from what is built")
     sub.add_parser("quarto-project", help="regenerate the repository's _quarto.yml from the Quarto back-end's options")
+    ne = sub.add_parser("new-edition", help="start next year's plan of an area from its latest edition (plans.csv row + "
+                        "content file with last year's priorities carried forward, marked for review)")
+    ne.add_argument("area", help="area id, e.g. oxfordshire")
+    ne.add_argument("edition", help="the new edition (plan year), e.g. 2025-26")
+    ne.add_argument("--from", dest="from_edition", default=None, help="start from this edition instead of the latest")
     return p
 
 
@@ -77,14 +82,36 @@ def _all_area_ids() -> list[str]:
     return list(list_areas()["area_id"])
 
 
+def cmd_new_edition(args) -> int:
+    from .data.editions import start_edition
+
+    try:
+        content, row = start_edition(args.area, args.edition, args.from_edition)
+    except PipelineError as exc:
+        print(f"new-edition: {exc}")
+        return 1
+    print(f"Started {args.area}/{args.edition} ({row['plan_period_label']}):")
+    print(f"  data/plans.csv      a row for the edition (data cut-off {row['data_cutoff']}: set it to when the figures were taken)")
+    print(f"  data/{content.relative_to(content.parents[2]).as_posix()}  copied, last year's priorities carried forward for review")
+    print("Next: review the content file (everything marked TO REVIEW), add the edition's budget and staffing rows")
+    print(f"(column edition = {args.edition}) and new indicator periods, then: yjplan build {args.area}/{args.edition}")
+    return 0
+
+
 def cmd_list(_args) -> int:
     from .data.dataset import is_synthetic, list_areas
 
     areas = list_areas()
     width = max(len(a) for a in areas["area_id"]) + 2
+    from .data.editions import editions_of, plan_rows
+    from .data.reference import group_label
+
+    plans = plan_rows()
     for row in areas.to_dict("records"):
         kind = " [synthetic]" if is_synthetic(row) else ""
-        print(f"{row['area_id']:<{width}}{row['service_name']} — {row.get('plan_period_label', '')} ({row.get('region', '')}){kind}")
+        editions = editions_of(row["area_id"], plans)
+        listed = ", ".join(f"{e.edition} ({e.row.get('plan_period_label', '')})" for e in reversed(editions)) or "no plan yet"
+        print(f"{row['area_id']:<{width}}{row['service_name']} ({group_label(row.get('region', ''))}){kind}: {listed}")
     return 0
 
 
@@ -173,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     handlers = {"list": cmd_list, "validate": cmd_validate, "build": cmd_build, "compare": cmd_compare, "index": cmd_index,
-                "quarto-project": cmd_quarto_project}
+                "quarto-project": cmd_quarto_project, "new-edition": cmd_new_edition}
     try:
         return handlers[args.command](args)
     except PipelineError as exc:

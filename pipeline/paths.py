@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Folders of the build folder: the published site, owner-only outputs, outputs being assembled.
+SITE, RESTRICTED, STAGING = "site", "restricted", "staging"
 REPO_ROOT = PACKAGE_DIR.parent
 
 
@@ -25,7 +28,7 @@ def data_dir() -> Path:
 
 
 def content_dir() -> Path:
-    """Folder of per-area narrative files (``<area_id>.yml``)."""
+    """Folder of the narrative files (``<area_id>/<edition>.yml``)."""
     return data_dir() / "content"
 
 
@@ -42,3 +45,8 @@ def notebooks_dir() -> Path:
 def build_dir() -> Path:
     """Root of everything a build writes."""
     return _env_path("YJPLAN_BUILD_DIR", REPO_ROOT / "build")
+
+
+def site_dir() -> Path:
+    """The published folder: nothing record-level, no absolute path, no failure detail goes here."""
+    return build_dir() / SITE

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis.tracking import codes
+from .analysis.tracking import kpi_columns as kpi_codes
 
 DEMO_AREA_ID = "demoshire"
 DEMO_AREA_NAME = "Demoshire (synthetic)"
@@ -147,11 +148,15 @@ def generate_extract(
     *,
     area_name: str | None = None,
     id_prefix: str | None = None,
+    kpi_columns: bool = False,
 ) -> pd.DataFrame:
     """A synthetic extract for a fictional area, in the documented format, sorted by outcome date.
 
     ``scale`` multiplies the number of children (1.0 gives a Demoshire-sized service);
     ``population`` is recorded in ``attrs`` for rates. The same arguments give the same frame.
+    ``kpi_columns=True`` adds the optional per-intervention columns of the ten YJB KPIs
+    (:func:`add_kpi_columns`, drawn from a separate random stream: every other column is the same,
+    byte for byte, as without them).
     """
     rng = np.random.default_rng(seed)
     d0, d1 = _day(start), _day(end)
@@ -326,7 +331,8 @@ def generate_extract(
         (rows["outcome"] <= d1) & (rows["outcome"] >= d0) & (age >= codes.MIN_AGE) & (age <= codes.MAX_AGE)
     ].copy()
     rows["age"] = _age(all_birth[rows["child"].to_numpy()], rows["offence"].to_numpy())
-    return _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name)
+    frame = _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name)
+    return add_kpi_columns(frame, seed=seed, end=end) if kpi_columns else frame
 
 
 def _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name):
@@ -387,11 +393,241 @@ def _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, popul
     return frame
 
 
+# --------------------------------------------------------------------------- KPI columns (ten YJB KPIs)
+#
+# The optional per-intervention columns of data_contracts/case_extract.md ("Optional KPI columns"),
+# for the KPIs youth justice services report to the YJB since April 2023. ASSUMED SHARES, NOT
+# CALIBRATED TO NATIONAL FIGURES: the YJB's "Quality and methodology information for new KPIs"
+# (GOV.UK, 12 June 2025) gives illustrative national data for 2023/24 but says it is not yet suitable
+# for decision-making, and its figures could not be retrieved when this was written; the shares below
+# are round, plausible values chosen for a demonstration (each is named here so that it can be
+# replaced by the published one). The KPI definitions themselves are in data/kpi_definitions.csv.
+KPI_STREAM = 0x4B5049  # the KPI columns' own random stream: SeedSequence([seed, KPI_STREAM])
+#: (intervention type or "" for none, probability) for each outcome; court disposals by sentence.
+KPI_TYPE_BY_OUTCOME = {
+    codes.COMMUNITY_RESOLUTION: ((kpi_codes.PREVENTION, 0.35), (kpi_codes.OUT_OF_COURT, 0.40), ("", 0.25)),
+    codes.YOUTH_CAUTION: ((kpi_codes.OUT_OF_COURT, 0.60), ("", 0.40)),
+    codes.YOUTH_CONDITIONAL_CAUTION: ((kpi_codes.OUT_OF_COURT, 0.95), ("", 0.05)),
+}
+KPI_COURT_ORDER_SENTENCES = {"referral_order": 1.0, "youth_rehabilitation_order": 1.0, "reparation_order": 1.0, "other_court": 0.5}
+#: Length of an intervention in days (low, high), drawn uniformly; release lasts as long as the custody did.
+KPI_DURATION_DAYS = {
+    kpi_codes.PREVENTION: (60, 180),
+    kpi_codes.OUT_OF_COURT: (45, 150),
+    "referral_order": (90, 365),
+    "youth_rehabilitation_order": (180, 540),
+    "reparation_order": (60, 120),
+    "other_court": (90, 365),
+}
+KPI_SHARES = {
+    # KPI 1: suitable accommodation at the start; at the end given suitable / not suitable at the start
+    "accommodation_start": 0.88, "accommodation_start_custodial": 0.75,
+    "accommodation_end_if_yes": 0.96, "accommodation_end_if_no": 0.55,
+    # KPI 2: suitable ETE at the start; at the end given suitable / not suitable at the start
+    "ete_start": 0.62, "ete_end_if_yes": 0.88, "ete_end_if_no": 0.35,
+    # KPI 3: identified SEND; a formal plan among them
+    "send_identified": 0.35, "send_unknown": 0.08, "send_formal_plan": 0.55,
+    # KPI 4: screened; need identified if screened / not; offered given need; attended given offered
+    "mh_screened": 0.85, "mh_need_if_screened": 0.55, "mh_need_if_not": 0.20, "mh_offered": 0.75, "mh_attended": 0.70,
+    # KPI 5: the same for substance misuse
+    "sm_screened": 0.80, "sm_need_if_screened": 0.35, "sm_need_if_not": 0.10, "sm_offered": 0.80, "sm_attended": 0.60,
+    # KPI 6: out-of-court disposal completed successfully
+    "oocd_completed": 0.85, "oocd_not_completed": 0.10,
+    # KPI 10: victims who consent to contact; contacted, offered RJ (of consenting); took part (of offered)
+    "victims_consent": 0.55, "victims_contacted": 0.90, "victims_offered_rj": 0.70, "victims_participated_rj": 0.35,
+    # recording: a yes/no answer left blank (not recorded) or 'unknown'
+    "not_recorded": 0.05, "unknown": 0.02,
+}
+KPI_EXTRA_VICTIMS = 0.3  # victims per intervention with a victim: 1 + Poisson(0.3)
+KPI_VICTIM_OFFENCES = ("violence_against_the_person", "robbery", "sexual_offences", "burglary", "theft_and_handling",
+                       "vehicle_theft", "criminal_damage", "fraud_and_forgery")
+
+
+def _yes_no(rng: np.random.Generator, p_yes: np.ndarray, recorded: bool = True) -> np.ndarray:
+    """yes/no with probability ``p_yes``; some answers blank (not recorded) or 'unknown' when ``recorded``."""
+    p_yes = np.broadcast_to(np.asarray(p_yes, dtype=float), np.shape(p_yes))
+    out = np.where(rng.random(p_yes.shape) < p_yes, kpi_codes.YES, kpi_codes.NO).astype(object)
+    if recorded:
+        u = rng.random(p_yes.shape)
+        out[u < KPI_SHARES["not_recorded"] + KPI_SHARES["unknown"]] = kpi_codes.UNKNOWN
+        out[u < KPI_SHARES["not_recorded"]] = ""
+    return out
+
+
+def add_kpi_columns(frame: pd.DataFrame, seed: int, end: str = "2019-03-31") -> pd.DataFrame:
+    """``frame`` (a generated extract) with the optional KPI columns added; its own columns untouched.
+
+    Drawn from a random stream of their own (``SeedSequence([seed, KPI_STREAM])``), so the columns of
+    ``generate_extract`` are byte-identical with and without them. Each outcome (a child's rows with one
+    outcome date, type and sentence) starts at most one intervention: community resolutions a prevention
+    programme or a diversion (out_of_court), cautions a diversion, conditional cautions nearly always,
+    referral, youth rehabilitation and reparation orders a court order, custodial sentences custody (while
+    the child is still in custody) or release (supervision after release, as long as the custody lasted);
+    fines and discharges none. An intervention ending after ``end`` is still open (end date and end-of-
+    intervention answers blank). Shares are the assumed ``KPI_SHARES`` (not national figures).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), KPI_STREAM]))
+    n = len(frame)
+    d_end = _day(end)
+    out = frame.copy()
+    outcome = _days_of(frame["outcome_date"])
+    release = _days_of(frame["release_date"])
+    occ_key = pd.MultiIndex.from_arrays([frame["child_id"], outcome, frame["outcome_type"], frame["disposal"]])
+    occ = pd.factorize(occ_key)[0]
+    n_occ = int(occ.max()) + 1 if n else 0
+    first_row = np.full(n_occ, n, dtype=np.int64)
+    np.minimum.at(first_row, occ, np.arange(n))
+    o_type = frame["outcome_type"].to_numpy(dtype=object)[first_row]
+    o_disp = frame["disposal"].to_numpy(dtype=object)[first_row]
+    o_out = outcome[first_row]
+    o_rel = release[first_row]
+    o_cat = frame["offence_category"].to_numpy(dtype=object)[first_row]
+    # intervention type per outcome
+    u = rng.random(n_occ)
+    itype = np.full(n_occ, "", dtype=object)
+    for outcome_type, choices in KPI_TYPE_BY_OUTCOME.items():
+        cum = 0.0
+        rows = o_type == outcome_type
+        for name, p in choices:
+            itype[rows & (u >= cum) & (u < cum + p)] = name
+            cum += p
+    court = o_type == codes.COURT_DISPOSAL
+    for sentence, p in KPI_COURT_ORDER_SENTENCES.items():
+        itype[court & (o_disp == sentence) & (u < p)] = kpi_codes.COURT_ORDER
+    custodial = court & np.isin(o_disp, codes.CUSTODIAL_DISPOSALS)
+    released = custodial & (o_rel >= 0)
+    itype[custodial] = kpi_codes.CUSTODY
+    itype[released] = kpi_codes.RELEASE
+    start = np.where(released, o_rel, o_out)
+    lo = np.zeros(n_occ, dtype=np.int64)
+    hi = np.zeros(n_occ, dtype=np.int64)
+    for name, (a, b) in KPI_DURATION_DAYS.items():
+        rows = (itype == name) | ((itype == kpi_codes.COURT_ORDER) & (o_disp == name))
+        lo[rows], hi[rows] = a, b
+    length = lo + (rng.random(n_occ) * (hi - lo + 1)).astype(np.int64)
+    finish = start + length
+    finish[released] = o_rel[released] + (o_rel[released] - o_out[released])
+    finish[custodial & ~released] = -1  # still in custody
+    finish[finish > d_end] = -1  # still open when the extract was taken
+    # one intervention per (child, type, start): its details are drawn once and repeated on its rows
+    has = itype != ""
+    key = pd.MultiIndex.from_arrays([frame["child_id"].to_numpy(dtype=object)[first_row][has], itype[has], start[has]])
+    iid = np.full(n_occ, -1, dtype=np.int64)
+    iid[has] = pd.factorize(key)[0]
+    m = int(iid.max()) + 1 if has.any() else 0
+    rep = np.full(m, n_occ, dtype=np.int64)
+    np.minimum.at(rep, iid[has], np.flatnonzero(has))
+    i_type, i_start, i_end = itype[rep], start[rep], finish[rep]
+    ended = i_end >= 0
+    cust = np.isin(i_type, (kpi_codes.CUSTODY, kpi_codes.RELEASE))
+    sh = KPI_SHARES
+    acc_s = _yes_no(rng, np.where(cust, sh["accommodation_start_custodial"], sh["accommodation_start"]))
+    acc_e = _yes_no(rng, np.where(acc_s == kpi_codes.YES, sh["accommodation_end_if_yes"], sh["accommodation_end_if_no"]))
+    ete_s = _yes_no(rng, np.full(m, sh["ete_start"]))
+    ete_e = _yes_no(rng, np.where(ete_s == kpi_codes.YES, sh["ete_end_if_yes"], sh["ete_end_if_no"]))
+
+    def hours(suitable):
+        h = np.where(suitable == kpi_codes.YES, rng.normal(22, 6, m), rng.gamma(1.5, 3.0, m))
+        h = np.round(np.clip(h, 0, 40) * 2) / 2
+        return np.where(suitable == "", np.nan, h)
+
+    hrs_s, hrs_e = hours(ete_s), hours(ete_e)
+    u = rng.random(m)
+    send = np.where(u < sh["send_identified"], kpi_codes.YES,
+                    np.where(u < sh["send_identified"] + sh["send_unknown"], kpi_codes.UNKNOWN, kpi_codes.NO)).astype(object)
+    plan = np.where(send == kpi_codes.YES, _yes_no(rng, np.full(m, sh["send_formal_plan"])), "").astype(object)
+
+    def need_chain(prefix):
+        screened = _yes_no(rng, np.full(m, sh[f"{prefix}_screened"]), recorded=False)
+        need = _yes_no(rng, np.where(screened == kpi_codes.YES, sh[f"{prefix}_need_if_screened"], sh[f"{prefix}_need_if_not"]), recorded=False)
+        offered = np.where(need == kpi_codes.YES, _yes_no(rng, np.full(m, sh[f"{prefix}_offered"]), recorded=False), "").astype(object)
+        attended = np.where(offered == kpi_codes.YES, _yes_no(rng, np.full(m, sh[f"{prefix}_attended"]), recorded=False), "").astype(object)
+        return screened, need, offered, attended
+
+    mh = need_chain("mh")
+    sm = need_chain("sm")
+    u = rng.random(m)
+    oocd = np.where(u < sh["oocd_completed"], kpi_codes.YES,
+                    np.where(u < sh["oocd_completed"] + sh["oocd_not_completed"], kpi_codes.NO, "")).astype(object)
+    oocd[(i_type != kpi_codes.OUT_OF_COURT) | ~ended] = ""
+    victims = np.where(np.isin(o_cat[rep], KPI_VICTIM_OFFENCES), 1 + rng.poisson(KPI_EXTRA_VICTIMS, m), 0)
+    consented = rng.binomial(victims, sh["victims_consent"])
+    contacted = rng.binomial(consented, sh["victims_contacted"])
+    offered_rj = rng.binomial(consented, sh["victims_offered_rj"])
+    participated = rng.binomial(offered_rj, sh["victims_participated_rj"])
+    # end-of-intervention answers only for interventions that have ended
+    for values in (acc_e, ete_e):
+        values[~ended] = ""
+    hrs_e[~ended] = np.nan
+
+    row_iid = iid[occ]
+    on = row_iid >= 0
+    take = np.where(on, row_iid, 0)
+
+    def text(values):
+        return np.where(on, np.asarray(values, dtype=object)[take] if m else "", "").astype(object)
+
+    def day_col(values):
+        d = np.where(on, np.asarray(values)[take] if m else -1, -1)
+        return pd.to_datetime(np.where(d >= 0, (_EPOCH + np.maximum(d, 0).astype("timedelta64[D]")).astype("datetime64[ns]"),
+                                       np.datetime64("NaT")))
+
+    def number(values):
+        return np.where(on, np.asarray(values, dtype=float)[take] if m else np.nan, np.nan)
+
+    columns = {
+        "intervention_type": text(i_type),
+        "intervention_start_date": day_col(i_start),
+        "intervention_end_date": day_col(i_end),
+        "accommodation_suitable_start": text(acc_s),
+        "accommodation_suitable_end": text(acc_e),
+        "ete_suitable_start": text(ete_s),
+        "ete_suitable_end": text(ete_e),
+        "ete_hours_start": number(hrs_s),
+        "ete_hours_end": number(hrs_e),
+        "send_identified": text(send),
+        "send_formal_plan": text(plan),
+        "mh_screened": text(mh[0]),
+        "mh_need_identified": text(mh[1]),
+        "mh_intervention_offered": text(mh[2]),
+        "mh_intervention_attended": text(mh[3]),
+        "sm_screened": text(sm[0]),
+        "sm_need_identified": text(sm[1]),
+        "sm_intervention_offered": text(sm[2]),
+        "sm_intervention_attended": text(sm[3]),
+        "oocd_completed": text(oocd),
+        "victims_consented_contact": number(consented),
+        "victims_contacted": number(contacted),
+        "victims_offered_rj": number(offered_rj),
+        "victims_participated_rj": number(participated),
+    }
+    assert list(columns) == list(kpi_codes.COLUMNS)
+    for col, values in columns.items():
+        out[col] = values.astype(str) if values.dtype == object else values
+    out.attrs = dict(frame.attrs)
+    out.attrs["kpi_columns"] = "synthetic (assumed shares: pipeline/synthetic.py KPI_SHARES)"
+    return out
+
+
+def _days_of(series: pd.Series) -> np.ndarray:
+    """Day numbers of a date column; -1 where blank."""
+    values = np.asarray(pd.to_datetime(series).to_numpy()).astype("datetime64[D]")
+    out = (values - _EPOCH).astype(np.int64)
+    out[np.isnat(values)] = -1
+    return out
+
+
 def to_csv_text(frame: pd.DataFrame) -> str:
     """The extract as CSV text in the documented format (ISO dates, blanks for missing)."""
     out = frame.copy()
     for col in ("offence_date", "outcome_date", "release_date"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    for col in kpi_codes.DATE_COLUMNS:  # the optional KPI columns, when the frame has them
+        if col in out.columns:
+            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    for col in kpi_codes.VICTIM_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].astype("Int64").astype(str).replace("<NA>", "")
     return out.to_csv(index=False, lineterminator="\n")
 
 
@@ -431,6 +667,7 @@ def generate_many(
     seed: int = 2024,
     start: str = "2015-04-01",
     end: str = "2019-03-31",
+    kpi_columns: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """Synthetic extracts for ``n_areas`` fictional areas with ``rows_target`` rows or more in all.
 
@@ -461,6 +698,7 @@ def generate_many(
             scale=scale,
             area_name=f"Synthetic area {i + 1:03d} (synthetic)",
             id_prefix=f"S{i + 1:03d}-",
+            kpi_columns=kpi_columns,
         )
         produced += len(frame)
         yield frame

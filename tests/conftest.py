@@ -69,3 +69,17 @@ def built_site(tmp_path_factory) -> Path:
     (build / "cli.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr, encoding="utf-8")
     assert proc.returncode == 0, f"yjplan build --all failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return build / "site"
+
+
+#: The one edition of each seed area's plan (data/plans.csv): outputs live in build/site/<area>/<edition>/.
+SEED_EDITIONS = {"oxfordshire": "2018-21", "buckinghamshire": "2016-17", "warwickshire": "2018-19", "demoshire": "2019-20"}
+
+
+def plan_folder(site: Path, area: str) -> Path:
+    """The folder of a seed area's plan edition in a built site."""
+    return site / area / SEED_EDITIONS[area]
+
+
+def plan_file(site: Path, area: str, ext: str) -> Path:
+    """A seed area's plan document: ``<site>/<area>/<edition>/<area>-<edition>-plan.<ext>``."""
+    return plan_folder(site, area) / f"{area}-{SEED_EDITIONS[area]}-plan.{ext}"

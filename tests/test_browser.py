@@ -31,6 +31,8 @@ from urllib.request import url2pathname
 
 import pytest
 
+from conftest import plan_file
+
 pytestmark = pytest.mark.browser
 
 
@@ -86,8 +88,8 @@ class Page:
 
 
 PAGES = (
-    *(Page(a, f"{a}/{a}-plan.html", min_images=1) for a in AREAS),
-    Page(DEMO, f"{DEMO}/{DEMO}-plan.html"),
+    *(Page(a, plan_file(Path(), a, "html").as_posix(), min_images=1) for a in AREAS),
+    Page(DEMO, plan_file(Path(), DEMO, "html").as_posix()),
     Page("compare", "compare/compare.html", min_images=1),
     Page("index", "index.html", toc=False),
 )
@@ -260,8 +262,8 @@ def test_index_links_point_to_existing_files(browser, built_site):
         elif target.stat().st_size == 0:
             problems.append(f"link {link['raw']!r} ({link['text']!r}) -> empty file {target}")
 
-    expected = [f"{a}/{a}-plan.{ext}" for a in (*AREAS, DEMO) for ext in ("html", "pdf")]
-    expected += ["compare/compare.html", "compare/compare.pdf"]
+    expected = [f"{a}/{a}-plan.{ext}" for a in (*AREAS, DEMO) for ext in ("html", "pdf", "docx")]
+    expected += ["compare/compare.html", "compare/compare.pdf", "compare/compare.docx"]
     for rel in expected:
         if (built_site / rel).resolve() not in targets:
             problems.append(f"index does not link to {rel}")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, replace_in, run_cli
+from conftest import REPO, plan_file, plan_folder, replace_in, run_cli
 
 pytestmark = pytest.mark.integration
 
-WARKS_POLICE_STAFFING = 'warwickshire,2018/19,Police,police,staffing,170,GBP_thousands,contribution,'
+WARKS_POLICE_STAFFING = 'warwickshire,2018-19,2018/19,Police,police,staffing,170,GBP_thousands,contribution,'
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def build(env: dict, *args: str) -> tuple[int, str, dict[str, str]]:
     for line in proc.stdout.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0] in ("BUILT", "CACHED", "FAILED") and parts[1].endswith(":"):
-            statuses[parts[1][:-1]] = parts[0].lower()
+            statuses[parts[1][:-1].split("/")[0]] = parts[0].lower()  # "warwickshire/2018-19:" -> warwickshire (one edition each)
     return proc.returncode, out, statuses
 
 
@@ -48,8 +48,8 @@ def test_one_bad_area_fails_with_a_clear_message_and_the_others_build(env):
     assert code != 0
     assert statuses == {"oxfordshire": "built", "warwickshire": "failed"}
     assert "budget.csv" in out and "amount" in out and "-170" in out, out
-    assert (site(env) / "oxfordshire" / "oxfordshire-plan.html").is_file()
-    assert not (site(env) / "warwickshire").exists(), "a failed area must leave no plan"
+    assert plan_file(site(env), "oxfordshire", "html").is_file()
+    assert not plan_folder(site(env), "warwickshire").exists(), "a failed area must leave no plan"
     assert not any((Path(env["YJPLAN_BUILD_DIR"]) / "staging").glob("*")), "no half-built staging folder is left"
     index = (site(env) / "index.html").read_text(encoding="utf-8")
     assert "build failed" in index and 'href="warwickshire/' not in index
@@ -58,13 +58,13 @@ def test_one_bad_area_fails_with_a_clear_message_and_the_others_build(env):
 def test_a_failed_rebuild_removes_the_previous_good_plan(env):
     code, _, statuses = build(env, "warwickshire")
     assert code == 0 and statuses == {"warwickshire": "built"}
-    assert (site(env) / "warwickshire" / "warwickshire-plan.html").is_file()
+    assert plan_file(site(env), "warwickshire", "html").is_file()
     replace_in(Path(env["YJPLAN_DATA_DIR"]) / "budget.csv", WARKS_POLICE_STAFFING, WARKS_POLICE_STAFFING.replace(",170,", ",lots,"))
     code, out, statuses = build(env, "warwickshire")
     assert code != 0 and statuses == {"warwickshire": "failed"}
     assert "lots" in out and "number" in out
-    assert not (site(env) / "warwickshire").exists(), "the stale plan would pass for a current one"
-    failure = json.loads((Path(env["YJPLAN_BUILD_DIR"]) / "restricted" / "failures" / "warwickshire.json").read_text())
+    assert not plan_folder(site(env), "warwickshire").exists(), "the stale plan would pass for a current one"
+    failure = json.loads((Path(env["YJPLAN_BUILD_DIR"]) / "restricted" / "failures" / "warwickshire@2018-19.json").read_text())
     assert failure["kind"] == "data" and failure["stage"] == "validating" and "lots" in failure["message"]
     assert not (site(env) / ".failures").exists(), "failure details are not published"
 
@@ -84,7 +84,7 @@ def test_cache_rebuilds_exactly_what_changed(env):
     # Cold: both built. Warm: nothing rebuilt.
     code, _, statuses = build(env, "oxfordshire", "warwickshire")
     assert code == 0 and statuses == {"oxfordshire": "built", "warwickshire": "built"}
-    first = (site(env) / "warwickshire" / "warwickshire-plan.html").read_bytes()
+    first = plan_file(site(env), "warwickshire", "html").read_bytes()
     code, out, statuses = build(env, "oxfordshire", "warwickshire")
     assert statuses == {"oxfordshire": "cached", "warwickshire": "cached"}, out
     assert "0 built, 2 up to date" in out
@@ -95,7 +95,7 @@ def test_cache_rebuilds_exactly_what_changed(env):
     assert statuses == {"oxfordshire": "cached", "warwickshire": "built"}
 
     # One area's content file: only that area.
-    content = data / "content" / "oxfordshire.yml"
+    content = data / "content" / "oxfordshire" / "2018-21.yml"
     content.write_text(content.read_text(encoding="utf-8") + "\n# analyst's note\n", encoding="utf-8")
     _, _, statuses = build(env, "oxfordshire", "warwickshire")
     assert statuses == {"oxfordshire": "built", "warwickshire": "cached"}
@@ -126,7 +126,10 @@ def test_cache_rebuilds_exactly_what_changed(env):
     replace_in(data / "indicators.csv", "See the 2017/18 row (checked).", "See the 2017/18 row.")
     _, _, statuses = build(env, "warwickshire")
     assert statuses == {"warwickshire": "built"}
-    assert (site(env) / "warwickshire" / "warwickshire-plan.html").read_bytes() == first
+    again = plan_file(site(env), "warwickshire", "html").read_bytes()
+    if again != first:  # say where they differ
+        i = next(i for i in range(min(len(again), len(first))) if again[i] != first[i])
+        pytest.fail(f"not byte-identical at {i}: {first[i - 200:i + 80]!r} vs {again[i - 200:i + 80]!r}")
 
 
 def test_comparison_rebuilds_only_when_one_of_its_areas_changes(env):
@@ -137,7 +140,7 @@ def test_comparison_rebuilds_only_when_one_of_its_areas_changes(env):
     replace_in(data / "indicators.csv", "See the 2017/18 row.", "See the 2017/18 row (checked).")  # Warwickshire
     proc = run_cli(["compare", "oxfordshire", "buckinghamshire", "--format", "html", "--renderer", "embedded"], env)
     assert "CACHED  compare-oxfordshire-buckinghamshire" in proc.stdout
-    content = data / "content" / "buckinghamshire.yml"
+    content = data / "content" / "buckinghamshire" / "2016-17.yml"
     content.write_text(content.read_text(encoding="utf-8") + "\n# edit\n", encoding="utf-8")
     budget = data / "budget.csv"
     replace_in(budget, "buckinghamshire,", "buckinghamshire,", 1)  # untouched bytes: still cached for data

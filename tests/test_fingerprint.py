@@ -30,10 +30,26 @@ def test_each_kind_of_input_changes_only_its_own_keys(key, data_copy):
     assert key("warwickshire") != before["warwickshire"]
     assert key("oxfordshire") == before["oxfordshire"]
     before = {a: key(a) for a in ("oxfordshire", "warwickshire")}
-    # Another area's details in areas.csv do not matter; the set of area ids does.
-    replace_in(data_copy / "areas.csv", "Oxfordshire Youth Justice Service Strategic Plan 2018–2021",
+    # Another area's details in areas.csv or plans.csv do not matter.
+    replace_in(data_copy / "plans.csv", "Oxfordshire Youth Justice Service Strategic Plan 2018–2021",
                "Oxfordshire Youth Justice Service Strategic Plan 2018-2021")
     assert key("warwickshire") == before["warwickshire"] and key("oxfordshire") != before["oxfordshire"]
+
+
+def test_adding_an_area_or_an_edition_changes_only_its_own_keys(key, data_copy):
+    """Adding an area (its areas.csv and plans.csv rows) or another area's edition rebuilds nothing else."""
+    before = {a: key(a) for a in ("oxfordshire", "warwickshire", "buckinghamshire")}
+    with open(data_copy / "areas.csv", "a", encoding="utf-8") as fh:
+        fh.write("northshire,Northshire,Northshire Youth Justice Service,YJS,north_east,thames_valley,,published,"
+                 "000_f1cbd793753f05a1.txt,made-up row for a test\n")
+    with open(data_copy / "plans.csv", "a", encoding="utf-8") as fh:
+        fh.write("northshire,2024-25,Northshire Youth Justice Plan 2024–25,2024–25,2024-04-01,2025-03-31,strategic_plan,"
+                 "content/northshire/2024-25.yml,2024-06-30,24,000_f1cbd793753f05a1.txt,made-up row,\n"
+                 "oxfordshire,2021-22,Oxfordshire Youth Justice Plan 2021–22,2021–22,2021-04-01,2022-03-31,strategic_plan,"
+                 "content/oxfordshire/2021-22.yml,2021-06-30,24,000_f1cbd793753f05a1.txt,made-up row,\n")
+    assert key("warwickshire") == before["warwickshire"]
+    assert key("buckinghamshire") == before["buckinghamshire"]
+    assert key("oxfordshire") != before["oxfordshire"]  # its own editions changed (the new one is its latest)
 
 
 def test_formats_renderer_and_its_version_are_in_the_key(key, monkeypatch):

@@ -1,6 +1,7 @@
 """Golden figures: the key figures of every plan and of the comparison, exactly as a reader sees them.
 
-``tests/golden/figures.csv`` holds one row per figure: the output (area id, ``compare``), a figure id,
+``tests/golden/figures.csv`` holds one row per figure: the output (an edition ``<area_id>/<edition>``, or
+``compare``), a figure id,
 the text expected as printed, and its source (seed document and section; ``synthetic`` for Demoshire).
 The real figures were checked against the seed documents by hand when the table was written; a
 change to any of them must be a deliberate edit of the table, never a regeneration.
@@ -32,8 +33,9 @@ import pandas as pd
 import pytest
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "figures.csv"
-PLANS = ("oxfordshire", "buckinghamshire", "warwickshire")
-OUTPUTS = (*PLANS, "demoshire", "compare")
+PLANS = ("oxfordshire/2018-21", "buckinghamshire/2016-17", "warwickshire/2018-19")
+DEMO = "demoshire/2019-20"
+OUTPUTS = (*PLANS, DEMO, "compare")
 DEMO_POPULATION = 60000.0  # data/tracking.yml (demoshire)
 DEMO_AS_OF = "2019-03-31"
 DEMO_PERIOD = ("2018-04-01", "2019-03-31")
@@ -101,7 +103,7 @@ def test_golden_table_is_well_formed():
     assert len(keys) == len(set(keys)), "duplicate figure ids"
     for r in rows:
         assert r["expected"].strip() == r["expected"] and r["expected"], r
-        if r["output"] == "demoshire":
+        if r["output"] == DEMO:
             assert r["source"] == "synthetic", r
         else:
             assert re.match(r"00\d_[0-9a-f]{16}\.txt, \S", r["source"]), f"real figure without a seed source: {r}"
@@ -110,21 +112,22 @@ def test_golden_table_is_well_formed():
     for area in PLANS:
         assert any(k.startswith(f"{area}:budget_total/") for k in ids), area
         assert any(k.startswith(f"{area}:indicator/") for k in ids), area
-    assert "oxfordshire:inspection/oxfordshire_hmip_2020/computed" in ids
+    assert "oxfordshire/2018-21:inspection/oxfordshire_hmip_2020/computed" in ids
 
 
 # --------------------------------------------------------------------------- fast layer: the section functions
 
 
 @lru_cache(maxsize=None)
-def _plan_markdown(area_id: str, figures_dir: str) -> str:
+def _plan_markdown(output: str, figures_dir: str) -> str:
     """The sections that carry the key figures, computed from the data without GX, papermill or rendering."""
     from pipeline.document import sections
     from pipeline.data.contracts import ValidationReport
     from pipeline.data.dataset import load_area
     from pipeline.analysis.indicators import area_indicators
 
-    data = load_area(area_id, report=ValidationReport())  # an empty (passing) report: types and reconciles only
+    area_id, edition = output.split("/")
+    data = load_area(area_id, report=ValidationReport(), edition=edition)  # an empty (passing) report: types and reconciles only
     plan = sections.Plan(data=data, indicators=area_indicators(data.table("indicators"), data.definitions, data.table("measures")),
                          figures_dir=Path(figures_dir), build_date="2000-01-01")
     parts = [sections.summary(plan), sections.resources(plan), sections.performance(plan), sections.inspection_section(plan)]
@@ -140,7 +143,7 @@ def _demo_markdown(figures_dir: str) -> str:
     from pipeline.analysis.tracking import publication_tables
     from pipeline.analysis.tracking.extract import canonical as canonical_extract
 
-    data = load_area("demoshire", report=ValidationReport())
+    data = load_area("demoshire", report=ValidationReport(), edition=DEMO.split("/")[1])
     frame = canonical_extract(generate_extract())  # the demonstration extract: fixed seed, the build's defaults
     as_of = pd.Timestamp(DEMO_AS_OF)
     start, end = pd.Timestamp(DEMO_PERIOD[0]), pd.Timestamp(DEMO_PERIOD[1])  # the last financial year ended by as_of
@@ -161,7 +164,7 @@ def _compare_markdown(figures_dir: str) -> str:
     from pipeline.data.contracts import ValidationReport
     from pipeline.data.dataset import load_area
 
-    summaries = [compare.summarise_area(load_area(a, report=ValidationReport())) for a in PLANS]
+    summaries = [compare.summarise_area(load_area(a.split("/")[0], report=ValidationReport())) for a in PLANS]  # latest editions
     c = compare_sections.Comparison(summaries, Path(figures_dir), "2000-01-01")
     parts = [compare_sections.indicators_section(c), compare_sections.money_section(c), compare_sections.inspection_comparison(c)]
     return markdown_text("\n".join(parts))
@@ -170,7 +173,7 @@ def _compare_markdown(figures_dir: str) -> str:
 def section_markdown(output: str, figures_dir: Path) -> str:
     if output == "compare":
         return _compare_markdown(str(figures_dir))
-    if output == "demoshire":
+    if output == DEMO:
         return _demo_markdown(str(figures_dir))
     return _plan_markdown(output, str(figures_dir))
 
@@ -218,7 +221,8 @@ def _output_files(site: Path, output: str) -> dict[str, Path]:
         folder = site / "compare"
         return {"html": folder / "compare.html", "pdf": folder / "compare.pdf", "notebook": folder / "compare.ipynb"}
     folder = site / output
-    return {"html": folder / f"{output}-plan.html", "pdf": folder / f"{output}-plan.pdf", "notebook": folder / "plan.ipynb"}
+    stem = output.replace("/", "-") + "-plan"
+    return {"html": folder / f"{stem}.html", "pdf": folder / f"{stem}.pdf", "notebook": folder / "plan.ipynb"}
 
 
 @pytest.fixture(scope="module")

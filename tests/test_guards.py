@@ -126,7 +126,7 @@ def plan_key(data_copy, build_copy):
 
 def test_cache_key_follows_the_content_file(plan_key, data_copy):
     before = plan_key()
-    with open(data_copy / "content" / "oxfordshire.yml", "a", encoding="utf-8") as fh:
+    with open(data_copy / "content" / "oxfordshire" / "2018-21.yml", "a", encoding="utf-8") as fh:
         fh.write("\n# edited\n")
     assert plan_key() != before
 

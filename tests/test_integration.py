@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from conftest import plan_file, plan_folder
 
 pytestmark = pytest.mark.integration
 
@@ -71,8 +72,7 @@ def pdf_text(path: Path) -> str:
 def texts(built_site) -> dict[str, dict[str, str]]:
     out = {}
     for area in (*AREAS, "demoshire"):
-        folder = built_site / area
-        out[area] = {"html": html_text(folder / f"{area}-plan.html"), "pdf": pdf_text(folder / f"{area}-plan.pdf")}
+        out[area] = {"html": html_text(plan_file(built_site, area, "html")), "pdf": pdf_text(plan_file(built_site, area, "pdf"))}
     out["compare"] = {"html": html_text(built_site / "compare" / "compare.html"), "pdf": pdf_text(built_site / "compare" / "compare.pdf")}
     return out
 
@@ -124,21 +124,23 @@ def test_warwickshire_budget_is_converted_from_thousands(texts):
 
 def test_every_plan_keeps_its_executed_notebook_and_validation(built_site):
     for area in (*AREAS, "demoshire"):
-        folder = built_site / area
+        folder = plan_folder(built_site, area)
         nb = json.loads((folder / "plan.ipynb").read_text(encoding="utf-8"))
         assert nb["metadata"]["papermill"]["parameters"]["area_id"] == area
+        assert nb["metadata"]["papermill"]["parameters"]["edition"] == folder.name
         assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
         manifest = json.loads((folder / "build.json").read_text())
-        assert manifest["status"] == "built" and set(manifest["outputs"]) == {"html", "pdf"}
+        assert manifest["status"] == "built" and set(manifest["outputs"]) == {"html", "pdf", "docx"}
         assert (folder / "validation.json").is_file()
 
 
 def test_index_links_every_output_and_lists_the_demo_separately(built_site):
     index = (built_site / "index.html").read_text(encoding="utf-8")
     for area in (*AREAS, "demoshire"):
-        for ext in ("html", "pdf"):
-            assert f'href="{area}/{area}-plan.{ext}"' in index
+        for ext in ("html", "pdf", "docx"):
+            assert f'href="{plan_file(built_site, area, ext).relative_to(built_site).as_posix()}"' in index
     assert 'href="compare/compare.html"' in index and 'href="compare/compare.pdf"' in index
+    assert 'href="compare/compare.docx"' in index
     text = html_text(built_site / "index.html")
     demo_at = text.find("Demonstration (synthetic data)")
     assert demo_at > text.find("Oxfordshire") > 0
@@ -152,7 +154,7 @@ def test_demo_plan_is_labelled_synthetic_everywhere_and_suppressed(built_site, t
         assert "SYNTHETIC" in text
         assert "Local tracking from case records" in text
         assert "<5" in text, "small counts must be suppressed in the published tables"
-    reader = PdfReader(str(built_site / "demoshire" / "demoshire-plan.pdf"))
+    reader = PdfReader(str(plan_file(built_site, "demoshire", "pdf")))
     pages = [norm(p.extract_text() or "") for p in reader.pages]
     assert all("SYNTHETIC" in p for p in pages), "every PDF page carries the synthetic watermark line"
     assert "(synthetic)" in (reader.metadata.title or "")
@@ -186,10 +188,11 @@ def test_comparison_shows_each_area_with_its_own_period(texts):
 
 def test_cli_summary_reports_every_output(built_site):
     log = (built_site.parent / "cli.log").read_text(encoding="utf-8")
-    for name in (*AREAS, "demoshire", "compare"):
-        assert re.search(rf"BUILT\s+{name}:", log), f"summary does not report {name}"
+    for name in (*(plan_folder(built_site, a).relative_to(built_site).as_posix() for a in (*AREAS, "demoshire")), "compare"):
+        assert re.search(rf"BUILT\s+{re.escape(name)}:", log), f"summary does not report {name}"
     assert "0 failed" in log
-    assert "[oxfordshire] validating" in log and "[oxfordshire] executing" in log and "[oxfordshire] rendering" in log
+    assert "[oxfordshire/2018-21] validating" in log and "[oxfordshire/2018-21] executing" in log
+    assert "[oxfordshire/2018-21] rendering" in log
 
 
 def test_comparison_of_a_subset_renders_in_html_and_pdf_and_joins_the_index(built_site):

@@ -150,3 +150,18 @@ def test_trend_needs_five_comparable_annual_points_with_counts():
     gap = indicators([row("custody_share", label, s, e, 5.0, numerator=20, denominator=400)
                       for label, s, e in years[:2] + years[3:]])
     assert "only 2 comparable annual points" in narrative.describe_trend(indicator_trend(gap))
+
+
+def test_trend_sentence_says_when_scaled_for_overdispersion_and_the_998_level():
+    """The issue's six-year FTE series: the Poisson test alone says p < 0.001; scaled for overdispersion
+    (φ ≈ 5.1) it is p ≈ 0.011, significant at 95% but not at 99.8%, and the sentence says all of that."""
+    from pipeline.analysis import stats
+    from pipeline.document.narrative import describe_trend
+
+    trend = stats.rate_trend([77, 91, 44, 20, 14, 17], [60100, 60300, 60500, 60800, 61000, 61300])
+    text = describe_trend(trend)
+    assert "significantly decreasing" in text and "p = 0.011" in text
+    assert "It is not significant at the 99.8% level" in text
+    assert "dispersion φ = 5.1" in text and "unscaled it would give p = <0.001" in text
+    strong = describe_trend(stats.rate_trend([200, 180, 160, 140, 120, 100], [60000] * 6))
+    assert "It is significant at the 99.8% level" in strong and "dispersion" not in strong

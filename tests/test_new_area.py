@@ -22,15 +22,25 @@ def _append(path, rows: list[dict]) -> None:
             writer.writerow({k: row.get(k, "") for k in header})
 
 
-SRC = {"source_document": "made-up test document", "source_section": "table 1"}
+SRC = {"source_document": "midshire_plan_2019", "source_section": "table 1"}
 
 
 def add_made_up_area(data_dir) -> None:
+    """An area, its ONS code, its source, one plan edition, figures, a budget and a content file: data only."""
+    _append(data_dir / "sources.csv", [{
+        "source_id": "midshire_plan_2019", "title": "Midshire Youth Justice Plan 2019/20 (made up for a test)",
+        "short_title": "Midshire plan", "publisher": "Midshire Youth Justice Service", "kind": "plan"}])
     _append(data_dir / "areas.csv", [{
         "area_id": "midshire", "area_name": "Midshire", "service_name": "Midshire Youth Justice Service",
-        "service_abbrev": "MYJS", "ons_code": "E10000099", "region": "East Midlands", "police_force_area": "Midshire",
-        "plan_title": "Midshire Youth Justice Plan 2019/20", "plan_period_label": "2019/20",
-        "plan_period_start": "2019-04-01", "plan_period_end": "2020-03-31", "data_kind": "published", **SRC}])
+        "service_abbrev": "MYJS", "region": "east_midlands", "police_force_area": "thames_valley",
+        "data_kind": "published", **SRC}])
+    _append(data_dir / "area_codes.csv", [{"area_id": "midshire", "ons_code": "E10000099", "valid_from": "2009-04-01",
+                                           "source": "made up for a test"}])
+    _append(data_dir / "plans.csv", [{
+        "area_id": "midshire", "edition": "2019-20", "plan_title": "Midshire Youth Justice Plan 2019/20",
+        "plan_period_label": "2019/20", "plan_period_start": "2019-04-01", "plan_period_end": "2020-03-31",
+        "template": "strategic_plan", "content_file": "content/midshire/2019-20.yml", "data_cutoff": "2019-06-30",
+        "stale_after_months": "24", **SRC}])
     base = {"area_id": "midshire", "value_status": "published", **SRC}
     _append(data_dir / "indicators.csv", [
         {**base, "indicator_id": "fte_rate", "comparator": "area", "comparator_label": "Midshire", "period_label": "2018/19",
@@ -43,14 +53,15 @@ def add_made_up_area(data_dir) -> None:
          "numerator": "80", "denominator": "200", "numerator_status": "published", "denominator_status": "published"},
     ])
     _append(data_dir / "budget.csv", [
-        {**base, "financial_year": "2019/20", "agency": "Local authority", "agency_group": "local_authority",
+        {**base, "edition": "2019-20", "financial_year": "2019/20", "agency": "Local authority", "agency_group": "local_authority",
          "cost_type": "staffing", "amount": "500000", "unit": "GBP", "row_type": "contribution"},
-        {**base, "financial_year": "2019/20", "agency": "YJB grant", "agency_group": "yjb",
+        {**base, "edition": "2019-20", "financial_year": "2019/20", "agency": "YJB grant", "agency_group": "yjb",
          "cost_type": "other_delegated", "amount": "300000", "unit": "GBP", "row_type": "contribution"},
-        {**base, "financial_year": "2019/20", "agency": "Total", "agency_group": "total",
+        {**base, "edition": "2019-20", "financial_year": "2019/20", "agency": "Total", "agency_group": "total",
          "cost_type": "total", "amount": "800000", "unit": "GBP", "row_type": "grand_total"},
     ])
-    (data_dir / "content" / "midshire.yml").write_text(
+    (data_dir / "content" / "midshire").mkdir(parents=True, exist_ok=True)
+    (data_dir / "content" / "midshire" / "2019-20.yml").write_text(
         "summary: A made-up area used to test that adding an area needs no code change.\n"
         "priorities:\n  - title: Reduce first-time entrants\n    actions: [Divert minor offences]\n"
         "risks:\n  - risk: Funding\n    mitigation: Review annually\n", encoding="utf-8")
@@ -63,7 +74,7 @@ def test_new_area_is_listed_validated_and_compared(data_copy, capsys):
     assert "midshire" in capsys.readouterr().out
     data = dataset.load_area("midshire")
     assert data.report.ok
-    assert data.area["region"] == "East Midlands"
+    assert data.area["region"] == "east_midlands" and data.edition == "2019-20"
     summaries = load_summaries(["oxfordshire", "midshire"])
     table = aligned_indicators(summaries)
     assert set(table["area"]) == {"Oxfordshire", "Midshire"}
@@ -73,8 +84,8 @@ def test_new_area_is_listed_validated_and_compared(data_copy, capsys):
 
 def test_new_area_without_content_file_is_refused(data_copy):
     add_made_up_area(data_copy)
-    (data_copy / "content" / "midshire.yml").unlink()
+    (data_copy / "content" / "midshire" / "2019-20.yml").unlink()
     from pipeline.errors import DataFileError
 
-    with pytest.raises(DataFileError, match=r"midshire\.yml: file not found"):
+    with pytest.raises(DataFileError, match=r"midshire/2019-20\.yml: file not found"):
         dataset.load_area("midshire")

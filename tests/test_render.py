@@ -4,6 +4,7 @@ through a fake `quarto` executable that records its command line."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import stat
 import subprocess
@@ -353,7 +354,7 @@ def test_uncaptioned_tables_are_not_numbered(tmp_path):
 def test_bad_arguments(tmp_path):
     nb = write_plan(tmp_path / "run")
     with pytest.raises(RenderError, match="unknown output format"):
-        render_document(nb, tmp_path / "out", "plan", formats=("docx",), renderer="embedded")
+        render_document(nb, tmp_path / "out", "plan", formats=("odt",), renderer="embedded")
     with pytest.raises(RenderError, match="invalid output name"):
         render_document(nb, tmp_path / "out", "../plan", renderer="embedded")
     with pytest.raises(RenderError, match="unknown renderer"):
@@ -416,7 +417,8 @@ if os.environ.get("FAKE_QUARTO_FAIL"):
     sys.stderr.write("ERROR: compilation failed (fake)\n")
     sys.exit(1)
 out = args[args.index("--output") + 1]
-(cwd / out).write_bytes(b"%PDF-1.7 fake" if out.endswith(".pdf") else b"<html>fake</html>")
+fake = {{".typ": b"#set document(title: [Fake])\nFake typst source", ".docx": b"PK fake"}}
+(cwd / out).write_bytes(fake.get(Path(out).suffix, b"<html>fake</html>"))
 '''
 
 
@@ -473,8 +475,10 @@ def test_quarto_command_lines_and_prepared_copy(fake_quarto, tmp_path):
     calls = _calls(fake_quarto["log"])
     assert [c["argv"] for c in calls] == [
         ["render", "anytown-plan.ipynb", "--to", "html", "--no-execute", "--output", "anytown-plan.html"],
-        ["render", "anytown-plan.ipynb", "--to", "typst", "--no-execute", "--output", "anytown-plan.pdf"],
+        ["render", "anytown-plan.ipynb", "--to", "typst", "--no-execute", "--output", "anytown-plan.typ"],
     ]
+    # quarto writes the typst source; the typst wheel compiles it (tagged PDF/UA-1)
+    assert "Fake typst source" in pdf_pages(out / "anytown-plan.pdf")[0]
     first = calls[0]
     # a private project in a staging folder beside out_dir (not out_dir, not the package)
     cwd = Path(first["cwd"])
@@ -484,6 +488,9 @@ def test_quarto_command_lines_and_prepared_copy(fake_quarto, tmp_path):
     assert project["execute"]["enabled"] is False
     assert project["format"]["html"]["embed-resources"] is True
     assert project["format"]["typst"]["template-partials"] == ["_yjplan/typst-template.typ", "_yjplan/typst-show.typ"]
+    assert project["format"]["typst"]["output-ext"] == "typ"
+    assert project["format"]["html"]["format-links"] is False
+    assert project["format"]["html"]["tbl-colwidths"] is False and project["format"]["typst"]["tbl-colwidths"] is False
     assert {"_yjplan/yjplan.lua", "_yjplan/yjplan.css", "_yjplan/typst-template.typ", "_yjplan/typst-show.typ",
             "figures/fig-fte.png", "anytown-plan.ipynb", "_quarto.yml"} <= set(first["files"])
 
@@ -522,8 +529,9 @@ def test_quarto_refuses_failed_notebook_without_calling_quarto(fake_quarto, tmp_
 
 
 def test_lua_filter_in_quarto_mode(tmp_path):
-    """Under Quarto (a global `quarto` table) the filter leaves callouts, captions and cross
-    references to Quarto, still maps comparison spans for typst, and adds the HTML banner."""
+    """Under Quarto (a global `quarto` table) the filter leaves captions and cross references to
+    Quarto, draws callouts itself (as without Quarto), maps comparison spans for typst, gives typst
+    images their alt text (PDF/UA), and adds the HTML banner."""
     import pypandoc
 
     from pipeline.render._common import LUA_FILTER
@@ -532,7 +540,9 @@ def test_lua_filter_in_quarto_mode(tmp_path):
     wrapper.write_text(
         'quarto = { doc = { include_text = function(where, text) io.stderr:write("INCLUDE " .. where .. " " .. text .. "\\n") end } }\n'
         f"return dofile({json.dumps(str(LUA_FILTER))})\n", encoding="utf-8")
-    source = f"---\nsynthetic: true\nsynthetic-text: {SYNTHETIC_TEXT}\n---\n" + "# A {#sec-a}\n\nSee @fig-x. [Better]{.cmp-better}\n\n::: {.callout-note}\n## T\nbody\n:::\n"
+    source = (f"---\nsynthetic: true\nsynthetic-text: {SYNTHETIC_TEXT}\n---\n"
+              "# A {#sec-a}\n\nSee @fig-x. [Better]{.cmp-better}\n\n::: {.callout-note}\n## T\nbody\n:::\n\n"
+              '![Caption](figures/x.png){#fig-x fig-alt="Bars of \\"x\\" by year"}\n')
 
     def run(to):
         proc = subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", to, "--wrap=none", "-L", str(wrapper)],
@@ -541,55 +551,127 @@ def test_lua_filter_in_quarto_mode(tmp_path):
 
     html, html_err = run("html")
     assert '<span class="cmp-better">Better</span>' in html
-    assert "callout-note" in html and "yj-callout" not in html  # Quarto renders its callouts
+    assert 'class="yj-callout yj-callout-note" role="note"' in html  # our callout, Quarto or not
+    assert re.search(r'<div class="yj-callout-title">\s*T\s*</div>', html)
     assert 'data-cites="fig-x"' in html  # Quarto's crossref resolves @fig-x
     assert f"INCLUDE before-body <div class=\"synthetic-banner\" role=\"note\">{SYNTHETIC_TEXT}</div>" in html_err
     typ, typ_err = run("typst")
     assert '#text(fill: rgb("#0b4f8a"), weight: "bold")[Better]' in typ
+    assert '#box(image("figures/x.png", alt: "Bars of \\"x\\" by year"))' in typ
+    assert "#callout(" not in typ and "stroke: (left: 3pt" in typ
     assert "INCLUDE" not in typ_err
 
 
 def test_quarto_project_file_is_generated_from_the_backend():
+    from pipeline.render.website import SOURCES
+
     text = (REPO / "_quarto.yml").read_text(encoding="utf-8")
     assert text == quarto_backend.site_project_yaml(REPO), "_quarto.yml is out of date: run yjplan quarto-project"
     config = yaml.safe_load(text)
-    assert config["project"]["type"] == "website"
-    assert config["project"]["output-dir"] == "_site"
-    assert config["project"]["render"] == ["build/site/index.md", "build/site/**/*.ipynb"]
-    hrefs = [item["href"] for item in config["website"]["navbar"]["left"]]
-    assert hrefs == ["build/site/index.md", "build/site/compare/compare.ipynb"]
+    project = config["project"]
+    assert project["type"] == "website" and project["output-dir"] == "_site"
+    # never renders the published folder in place: the inputs are copies in quarto-site/
+    assert project["render"] == [f"{SOURCES}/index.md", f"{SOURCES}/**/*.ipynb"]
+    assert not any("build" in item for key in ("render", "resources") for item in project[key])
+    assert project["pre-render"] == ["pipeline/templates/quarto/website.py"]
+    assert project["post-render"] == ["pipeline/templates/quarto/website.py --post"]
+    assert [item["href"] for item in config["website"]["navbar"]["left"]] == [f"{SOURCES}/index.md"]
     assert config["execute"] == quarto_backend.EXECUTE
     assert config["crossref"] == quarto_backend.CROSSREF
-    html, typ = config["format"]["html"], config["format"]["typst"]
-    assert {k: html[k] for k in quarto_backend.HTML_OPTIONS} == quarto_backend.HTML_OPTIONS
-    assert {k: typ[k] for k in quarto_backend.TYPST_OPTIONS} == quarto_backend.TYPST_OPTIONS
-    # every referenced file exists (Quarto resolves these relative to the project folder)
-    for rel in [*config["filters"], *config["ipynb-filters"], *html["css"], *typ["template-partials"]]:
+    assert list(config["format"]) == ["html"]  # PDF and Word files are the build's own (resources)
+    html = config["format"]["html"]
+    assert {k: html[k] for k in quarto_backend.HTML_OPTIONS if k != "embed-resources"} == \
+        {k: v for k, v in quarto_backend.HTML_OPTIONS.items() if k != "embed-resources"}
+    for rel in [*config["filters"], *html["css"], project["pre-render"][0]]:
         assert (REPO / rel).is_file(), rel
-    private = quarto_backend.project_config()
-    assert [Path(p).name for p in private["format"]["typst"]["template-partials"]] == [Path(p).name for p in typ["template-partials"]]
+    # Quarto adds these to .gitignore unless present: a render must leave the tracked file alone
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"/.quarto/", "**/*.quarto_ipynb", f"/{SOURCES}/"} <= set(ignored)
 
 
-def test_quarto_notebook_filter_script(tmp_path):
-    """The site's ipynb-filter turns an executed notebook into its document (Quarto pipes JSON)."""
-    nb = write_plan(tmp_path / "site" / "area")
-    (nb.parent / "build.json").write_text(json.dumps({"title": "Anytown plan", "period": "2024–25", "synthetic": True}))
-    script = REPO / "pipeline" / "templates" / "quarto" / "nbfilter.py"
-    proc = subprocess.run([sys.executable, str(script)], input=nb.read_bytes(), capture_output=True, cwd=nb.parent,
-                          timeout=120, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
-    assert proc.returncode == 0, proc.stderr.decode()
-    ready = json.loads(proc.stdout)
+def _published_site(root: Path) -> Path:
+    """A build/site with an index, one plan (notebook, figure, PDF, Word file) and build.json."""
+    site = root / "build" / "site"
+    nb = write_plan(site / "anytown" / "2024-25")  # an edition of a plan: <area>/<edition>/
+    (site / "index.md").write_text("---\ntitle: Plans\n---\n\n[HTML](anytown/2024-25/anytown-2024-25-plan.html)\n",
+                                   encoding="utf-8")
+    for ext in ("html", "pdf", "docx"):
+        (nb.parent / f"anytown-2024-25-plan.{ext}").write_bytes(f"published {ext}".encode())
+    meta = {"title": "Anytown plan", "subtitle": "2024–25", "lang": "en-GB", "synthetic": True}
+    (nb.parent / "build.json").write_text(json.dumps({
+        "name": "anytown/2024-25", "outputs": {"html": "anytown-2024-25-plan.html", "pdf": "anytown-2024-25-plan.pdf",
+                                               "docx": "anytown-2024-25-plan.docx"},
+        "title": "Anytown plan", "document": meta}), encoding="utf-8")
+    return site
+
+
+def _website_script(project: Path, build: Path, *args: str) -> subprocess.CompletedProcess:
+    script = REPO / "pipeline" / "templates" / "quarto" / "website.py"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["YJPLAN_BUILD_DIR"] = str(build)
+    return subprocess.run([sys.executable, str(script), *args], cwd=project, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_website_sources_are_copies_of_the_published_site(tmp_path):
+    """The root website's pre-render step (run as Quarto runs it) copies, never renders in place."""
+    from pipeline.render.website import MARKER, SOURCES
+
+    site = _published_site(tmp_path)
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    project = tmp_path / "project"
+    project.mkdir()
+    proc = _website_script(project, site.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sources = project / SOURCES
+    assert (sources / MARKER).is_file() and (sources / "index.md").read_bytes() == (site / "index.md").read_bytes()
+    page = sources / "anytown" / "2024-25"
+    ready = json.loads((page / "anytown-2024-25-plan.ipynb").read_text(encoding="utf-8"))
     front = yaml.safe_load("".join(ready["cells"][0]["source"]).strip().strip("-"))
     assert front["title"] == "Anytown plan" and front["subtitle"] == "2024–25" and front["synthetic"] is True
+    assert front["synthetic-text"] == SYNTHETIC_TEXT
     assert {c["cell_type"] for c in ready["cells"][1:]} == {"markdown"}
-    assert PLAIN_REPR not in proc.stdout.decode() and STREAM_TEXT not in proc.stdout.decode()
-    # a prepared notebook passes through unchanged
-    again = subprocess.run([sys.executable, str(script)], input=proc.stdout, capture_output=True, cwd=nb.parent, timeout=120)
-    assert again.returncode == 0 and json.loads(again.stdout) == ready
-    # a failed run stops the render
-    bad = write_plan(tmp_path / "bad", error=True)
-    failed = subprocess.run([sys.executable, str(script)], input=bad.read_bytes(), capture_output=True, cwd=bad.parent, timeout=120)
-    assert failed.returncode == 1 and b"ZeroDivisionError" in failed.stderr
+    text = json.dumps(ready)
+    assert PLAIN_REPR not in text and STREAM_TEXT not in text
+    assert (page / "figures" / "fig-fte.png").is_file()
+    for ext in ("pdf", "docx"):  # resources: the build's own files
+        assert (page / f"anytown-2024-25-plan.{ext}").read_bytes() == f"published {ext}".encode()
+    assert not (page / "anytown-2024-25-plan.html").exists()  # Quarto writes the page
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before  # build/ untouched
+    # rerun: rewritten; post-render: the front door
+    (sources / "stale.md").write_text("old", encoding="utf-8")
+    assert _website_script(project, site.parent).returncode == 0 and not (sources / "stale.md").exists()
+    (project / "_site").mkdir()
+    assert _website_script(project, site.parent, "--post").returncode == 0
+    assert f'href="{SOURCES}/index.html"' in (project / "_site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_website_sources_refuse_to_delete_a_folder_they_did_not_write(tmp_path):
+    from pipeline.render.website import SOURCES
+
+    site = _published_site(tmp_path)
+    project = tmp_path / "project"
+    (project / SOURCES).mkdir(parents=True)
+    (project / SOURCES / "mine.txt").write_text("keep me", encoding="utf-8")
+    proc = _website_script(project, site.parent)
+    assert proc.returncode == 1 and "was not written by yjplan" in proc.stdout
+    assert (project / SOURCES / "mine.txt").read_text(encoding="utf-8") == "keep me"
+    # nothing built yet: say what to do
+    empty = _website_script(project, tmp_path / "no-build")
+    assert empty.returncode == 1 and "run `yjplan build --all` before `quarto render`" in empty.stdout
+
+
+def test_website_sources_refuse_figures_outside_the_plan_folder(tmp_path):
+    from pipeline.render.website import write_sources
+
+    site = _published_site(tmp_path)
+    (site.parent / "secret.png").write_bytes(b"not published")
+    nb = site / "anytown" / "2024-25" / "plan.ipynb"
+    data = json.loads(nb.read_text(encoding="utf-8"))
+    data["cells"].append({"cell_type": "markdown", "metadata": {}, "id": "evil", "source": ["![x](../../secret.png)"]})
+    nb.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(RenderError, match="inside its own folder"):
+        write_sources(site, tmp_path / "project" / "quarto-site")
 
 
 # ---- standalone page ---------------------------------------------------------------------------
@@ -637,7 +719,8 @@ def test_concurrent_renders_in_separate_processes(tmp_path):
     the typst wheel (which is not fork-safe): the renderer must notice and still work."""
     from pipeline.render import embedded
 
-    render_document(write_plan(tmp_path / "warm"), tmp_path / "warm-out", "warm", formats=("pdf",), renderer="embedded")
+    render_document(write_plan(tmp_path / "warm"), tmp_path / "warm-out", "warm", formats=("pdf",), metadata=META,
+                    renderer="embedded")
     assert embedded._TYPST_OWNER_PID == os.getpid()
     jobs = []
     for i in range(3):

@@ -28,8 +28,10 @@ def test_area_without_indicators_budget_or_staff_says_so(tmp_path):
     assert "# Performance on the national indicators" in sections.performance(plan)
     assert "No national indicator figures are available for this area." in sections.performance(plan)
     assert "No national indicator figures are available for this area." in sections.summary(plan)
-    assert "No budget table is published for this area." in sections.resources(plan)
-    assert "No staffing figures are published for this area." in sections.staffing(plan)
+    # nothing was entered for the synthetic demonstration (no row says its source publishes none)
+    assert "No budget table has been entered for this synthetic demonstration (`data/budget.csv`)." in sections.resources(plan)
+    assert "No staffing figures have been entered for this synthetic demonstration" in sections.staffing(plan)
+    assert "published" not in sections.resources(plan) + sections.staffing(plan)
     assert sections.inspection_section(plan) == ""  # no inspection: no empty heading
 
 

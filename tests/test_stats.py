@@ -632,6 +632,12 @@ def test_rate_trend_matches_glm_score_test():
     assert t.status == "calculated" and t.direction == "increasing"
     assert t.p_value == pytest.approx(float(p[0]), rel=1e-9)
     assert t.method == "Poisson log-linear trend (score test)"
+    # the fitted trend model fits: its dispersion is reported, and the test is not scaled
+    fit = full.fit(scale="X2")
+    assert t.dispersion == pytest.approx(fit.scale, rel=1e-9)
+    assert t.dispersion_p_value == pytest.approx(sps.chi2.sf(fit.pearson_chi2, 3), rel=1e-9) and t.dispersion_p_value > 0.05
+    assert t.scaled is False and t.unscaled_p_value == t.p_value
+    assert "no evidence of overdispersion" in t.reason
 
 
 def test_trend_level_changes_the_verdict():
@@ -663,3 +669,615 @@ def test_trend_without_counts():
     t = stats.trend_without_counts(6, reason="only rates published")
     assert t.status == "cannot be calculated" and t.n_points == 6 and t.reason == "only rates published"
     assert t.method == "not tested" and t.direction is None and t.p_value is None
+
+
+# --------------------------------------------------------------------------- trend: overdispersion
+
+
+POPULATIONS = [60100, 60350, 60500, 60800, 61000, 61300]
+# Issue #14: first-time entrants falling from the seventies to under twenty, 10–17 population about 60,000,
+# with more year-to-year movement than Poisson counts can have.
+FTE_COUNTS = [77, 91, 44, 20, 14, 17]
+
+
+def poisson_glm(counts, pops):
+    n = len(counts)
+    design = np.column_stack([np.ones(n), np.arange(n)])
+    return sm.GLM(np.asarray(counts, float), design, family=sm.families.Poisson(), offset=np.log(pops))
+
+
+def glm_score_chi2(model, counts, pops):
+    """statsmodels' Poisson score statistic for the slope, at the no-trend fit."""
+    null = sm.GLM(np.asarray(counts, float), np.ones((len(counts), 1)), family=sm.families.Poisson(), offset=np.log(pops)).fit()
+    chi2, p, _ = model.score_test(np.array([null.params[0], 0.0]), k_constraints=1)
+    return float(np.ravel(chi2)[0]), float(np.ravel(p)[0])
+
+
+def test_issue_14_overdispersed_fte_series_is_no_longer_p_below_0001():
+    from pipeline.document import narrative
+
+    model = poisson_glm(FTE_COUNTS, POPULATIONS)
+    score_chi2, score_p = glm_score_chi2(model, FTE_COUNTS, POPULATIONS)
+    quasi = model.fit(scale="X2")  # quasi-Poisson: scale = Pearson X² / (n − 2)
+    # statsmodels: Poisson score test p = 4.2e-24; Pearson X² = 20.37 on 4 df (p = 0.0004), so φ = 5.09;
+    # score χ² / φ = 20.2 on F(1, 4): p = 0.0109. (statsmodels' own quasi-Poisson Wald test, fit(scale="X2",
+    # use_t=True), gives a similar p = 0.0128; with a normal reference it would give 1.8e-05.)
+    assert score_p < 1e-20
+    assert quasi.pearson_chi2 == pytest.approx(20.3656, abs=1e-4) and quasi.scale == pytest.approx(5.0914, abs=1e-4)
+    expected_p = sps.f.sf(score_chi2 / quasi.scale, 1, quasi.df_resid)
+    assert expected_p == pytest.approx(0.01093, abs=1e-5)
+
+    unscaled = stats.rate_trend(FTE_COUNTS, POPULATIONS, scale_for_overdispersion=False)
+    assert unscaled.p_value == pytest.approx(score_p, rel=1e-6) and unscaled.p_value < 0.001
+    assert unscaled.scaled is False and unscaled.dispersion == pytest.approx(quasi.scale, abs=1e-6)
+    assert unscaled.method == "Poisson log-linear trend (score test)"
+    assert "not scaled (scale_for_overdispersion=False): its p-value is too small" in unscaled.reason
+
+    t = stats.rate_trend(FTE_COUNTS, POPULATIONS)
+    print(t)
+    assert t.status == "calculated" and t.direction == "decreasing" and t.scaled is True
+    assert t.dispersion == pytest.approx(quasi.scale, abs=1e-6)
+    assert t.dispersion_p_value == pytest.approx(sps.chi2.sf(quasi.pearson_chi2, 4), abs=1e-6)
+    assert t.p_value == pytest.approx(expected_p, abs=1e-6)
+    assert t.unscaled_p_value == pytest.approx(score_p, rel=1e-6)
+    assert t.method == "Poisson log-linear trend, scaled for overdispersion (quasi-Poisson, φ = 5.1)"
+    assert t.reason == (
+        "significant decreasing trend over 6 points (quasi-Poisson score test t = -4.49 on 4 df, p = 0.0109; "
+        "unscaled z = -10.13, p = 4.25e-24); the Poisson log-linear trend model is overdispersed "
+        "(Pearson X² = 20.4 on 4 df, p = 0.000423; φ = 5.09), so the score statistic is divided by φ and referred to F(1, 4)"
+    )
+    # what the plan says: still a significant fall, but p = 0.011, not "p < 0.001"
+    sentence = narrative.describe_trend(t)
+    headline = sentence.split(". ")[0]  # the finding; later sentences explain the scaling (and quote the unscaled p)
+    assert "<0.001" not in headline and "p = 0.011" in headline and "significantly decreasing" in headline
+    assert "<0.001" in narrative.describe_trend(unscaled)
+
+
+@pytest.mark.parametrize(
+    "counts,pops",
+    [
+        (FTE_COUNTS, POPULATIONS),
+        ([75, 48, 62, 30, 35, 18], POPULATIONS),
+        ([300, 180, 260, 120, 150], [60000] * 5),
+        ([20, 45, 15, 50, 25, 60, 30], [9000, 9100, 9050, 9200, 9300, 9250, 9400]),
+    ],
+)
+def test_quasi_poisson_trend_matches_statsmodels(counts, pops):
+    model = poisson_glm(counts, pops)
+    score_chi2, score_p = glm_score_chi2(model, counts, pops)
+    quasi = model.fit(scale="X2")
+    t = stats.rate_trend(counts, pops)
+    assert quasi.pearson_chi2 > sps.chi2.ppf(0.95, quasi.df_resid)  # overdispersed at the 5% level
+    assert t.scaled is True
+    assert t.dispersion == pytest.approx(quasi.scale, rel=1e-8)
+    assert t.p_value == pytest.approx(sps.f.sf(score_chi2 / quasi.scale, 1, quasi.df_resid), rel=1e-6, abs=1e-12)
+    # F(1, n − 2) on χ²/φ is the t test on z/√φ
+    assert t.p_value == pytest.approx(2 * sps.t.sf(math.sqrt(score_chi2 / quasi.scale), len(counts) - 2), rel=1e-6)
+    assert t.unscaled_p_value == pytest.approx(score_p, rel=1e-6)
+    assert t.p_value > t.unscaled_p_value
+
+
+REOFFENDING = ([72, 50, 81, 48, 70, 39], [200, 190, 210, 185, 205, 180])
+
+
+def test_quasi_binomial_trend_matches_statsmodels():
+    counts, dens = (np.asarray(x, float) for x in REOFFENDING)
+    n = len(counts)
+    design = np.column_stack([np.ones(n), np.arange(n)])
+    # Binomial GLM on the proportions with the denominators as variance weights: scale="X2" is then
+    # Pearson X²/(n − 2) (with a two-column endog, statsmodels divides each residual by its denominator).
+    quasi = sm.GLM(counts / dens, design, family=sm.families.Binomial(), var_weights=dens).fit(scale="X2")
+    endog = np.column_stack([counts, dens - counts])
+    null = sm.GLM(endog, design[:, :1], family=sm.families.Binomial()).fit()
+    chi2, score_p, _ = sm.GLM(endog, design, family=sm.families.Binomial()).score_test(
+        np.array([null.params[0], 0.0]), k_constraints=1)
+    score_chi2 = float(np.ravel(chi2)[0])
+    t = stats.proportion_trend(*REOFFENDING)
+    # Cochran–Armitage is the logistic score test: p = 0.034 unscaled, a "significant decrease";
+    # φ = 4.06 (Pearson X² = 16.2 on 4 df), scaled p = 0.352: no significant change.
+    assert t.unscaled_p_value == pytest.approx(float(np.ravel(score_p)[0]), rel=1e-9)
+    assert t.unscaled_p_value == pytest.approx(0.03411, abs=1e-5)
+    assert t.dispersion == pytest.approx(quasi.scale, rel=1e-9) and t.dispersion == pytest.approx(4.0575, abs=1e-4)
+    assert t.scaled is True
+    assert t.p_value == pytest.approx(sps.f.sf(score_chi2 / quasi.scale, 1, n - 2), rel=1e-9)
+    assert t.p_value == pytest.approx(0.35222, abs=1e-5)
+    assert t.direction == "no significant change"
+    assert t.method == "chi-squared test for trend (Cochran–Armitage), scaled for overdispersion (quasi-binomial, φ = 4.1)"
+    assert t.reason.startswith("no significant trend over 6 points (quasi-binomial score test t = ")
+    assert "the logistic trend model is overdispersed" in t.reason
+    unscaled = stats.proportion_trend(*REOFFENDING, scale_for_overdispersion=False)
+    assert unscaled.direction == "decreasing" and unscaled.p_value == t.unscaled_p_value
+    assert unscaled.method == "chi-squared test for trend (Cochran–Armitage)"
+
+
+def test_step_halving_fit_matches_statsmodels():
+    # An extreme series where a full Newton step from the no-trend fit overshoots; the halved steps
+    # still reach statsmodels' fit (the model fits badly: one event at the start of a steep rise).
+    counts, dens = [1, 0, 0, 0, 99], [100] * 5
+    design = np.column_stack([np.ones(5), np.arange(5)])
+    y = np.asarray(counts, float) / 100
+    quasi = sm.GLM(y, design, family=sm.families.Binomial(), var_weights=np.asarray(dens, float)).fit(scale="X2")
+    t = stats.proportion_trend(counts, dens)
+    assert t.dispersion == pytest.approx(quasi.scale, rel=1e-8)
+    assert t.scaled is True and t.direction == "no significant change"
+
+
+def test_trend_fit_is_stable_at_extreme_proportions():
+    # fitted proportions within 1e-12 of 0 and 1: residuals and variances computed without cancellation,
+    # so no 0/0 and no warning (statsmodels warns of perfect prediction here)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = stats.proportion_trend([0, 0, 1, 999999, 1000000], [1000000] * 5)
+    assert t.status == "calculated" and t.direction == "increasing"
+    assert t.dispersion is not None and 0 <= t.dispersion < 1e-6 and t.scaled is False
+    assert "no evidence of overdispersion" in t.reason
+
+
+def test_trend_not_scaled_when_the_model_fits():
+    t = stats.proportion_trend([60, 50, 40, 30, 20], [400] * 5)
+    assert t.scaled is False and t.dispersion < 1 and t.dispersion_p_value > 0.05
+    assert t.method == "chi-squared test for trend (Cochran–Armitage)"
+    assert t.p_value == t.unscaled_p_value
+    assert "no evidence of overdispersion (Pearson X² = " in t.reason
+
+
+def test_underdispersion_never_narrows_a_test():
+    # a series smoother than Poisson (φ ≪ 1): the test is the plain score test, never divided by φ < 1
+    t = stats.rate_trend([100, 90, 81, 73, 66], [60000] * 5)
+    assert t.dispersion < 0.1 and t.scaled is False and t.p_value == t.unscaled_p_value
+
+
+@pytest.mark.parametrize(
+    "fn,counts,dens,why",
+    [
+        (stats.rate_trend, [5, 0, 0, 0, 0], [1000] * 5, "every event falls in the first year"),
+        (stats.rate_trend, [0, 0, 0, 0, 7], [1000] * 5, "every event falls in the last year"),
+        (stats.proportion_trend, [0, 0, 2, 5, 5], [5] * 5, "separation"),
+        (stats.proportion_trend, [5, 5, 1, 0, 0], [5] * 5, "separation"),
+    ],
+)
+def test_trend_without_a_finite_model_fit_is_not_scaled(fn, counts, dens, why):
+    t = fn(counts, dens)
+    assert t.status == "calculated" and t.p_value is not None
+    assert t.dispersion is None and t.dispersion_p_value is None and t.scaled is False
+    assert "overdispersion not assessed" in t.reason and why in t.reason and "no finite fit" in t.reason
+
+
+def test_trend_model_that_does_not_converge_is_reported(monkeypatch):
+    monkeypatch.setattr(stats, "_FIT_MAX_ITERATIONS", 1)
+    t = stats.rate_trend(FTE_COUNTS, POPULATIONS)
+    assert t.dispersion is None and t.scaled is False
+    assert t.reason.endswith("overdispersion not assessed: the Poisson log-linear trend model did not converge")
+    assert t.p_value == t.unscaled_p_value < 0.001
+
+
+def test_scale_for_overdispersion_must_be_a_bool():
+    with pytest.raises(ValueError, match="scale_for_overdispersion must be True or False, got 'yes'"):
+        stats.rate_trend(FTE_COUNTS, POPULATIONS, scale_for_overdispersion="yes")
+    with pytest.raises(TypeError):
+        stats.rate_trend(FTE_COUNTS, POPULATIONS, 0.95, False)  # keyword-only
+
+
+def test_overdispersion_test_level_is_fixed_at_five_percent():
+    assert stats.OVERDISPERSION_TEST_LEVEL == 0.05
+    # the same check at 99.8%: φ and the scaled p do not depend on the level, only the verdict does
+    t95 = stats.rate_trend(FTE_COUNTS, POPULATIONS)
+    t998 = stats.rate_trend(FTE_COUNTS, POPULATIONS, level=0.998)
+    assert t998.level == 0.998 and t998.scaled and t998.p_value == t95.p_value and t998.dispersion == t95.dispersion
+    assert t95.direction == "decreasing" and t998.direction == "no significant change"  # 0.002 < p = 0.011 < 0.05
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=400), min_size=5, max_size=10),
+    pop=st.integers(min_value=1000, max_value=200000),
+)
+def test_scaling_only_ever_widens_a_trend_test(counts, pop):
+    assume(sum(counts) > 0)
+    t = stats.rate_trend(counts, [pop] * len(counts))
+    assert t.status == "calculated" and 0 <= t.p_value <= 1
+    assert t.p_value >= t.unscaled_p_value
+    if t.scaled:
+        assert t.dispersion > 1 and t.dispersion_p_value < 0.05
+    dens = [max(counts) + 10] * len(counts)
+    assume(0 < sum(counts) < sum(dens))
+    p = stats.proportion_trend(counts, dens)
+    assert p.p_value >= p.unscaled_p_value
+    assert p.scaled == (p.dispersion is not None and p.dispersion_p_value < 0.05)
+
+
+# --------------------------------------------------------------------------- control levels (95% and 99.8%)
+
+
+def test_control_levels_are_fingertips_two():
+    assert stats.CONTROL_LEVELS == (0.95, 0.998)
+    assert [round(stats.z_value(lv), 6) for lv in stats.CONTROL_LEVELS] == [1.959964, 3.090232]
+    assert [stats.significance_level_label(lv) for lv in stats.CONTROL_LEVELS] == ["95%", "99.8%"]
+
+
+# PHEindicatormethods reference values (ukhsa-collaboration/PHEindicatormethods, tests/testthat/
+# testdata_Proportion.xlsx and testdata_Rate.xlsx, sheets testdata_Prop / testdata_Rate, multiplier 100):
+# numerator, denominator, lower95, upper95, lower99.8, upper99.8.
+PHE_PROPORTIONS = [
+    (1, 100, 0.1767432064140651, 5.44861961787053, 0.0873065697299977, 10.45544528370582),
+    (5, 100, 2.154367915436798, 11.17504692319191, 1.3865320725997183, 16.458852282596443),
+    (20, 100, 13.33669333310325, 28.882916559315884, 10.519162066711433, 34.71109417008601),
+    (65, 100, 55.25444329688797, 73.63575175690247, 49.54946574070431, 77.83540614089696),
+    (9856, 12345, 79.1210175290907, 80.53640073614909, 78.69924108419063, 80.93061412589626),
+    (7776456, 7564336677, 0.10273201001641094, 0.10287644578977231, 0.10269040118442213, 0.10291812992698397),
+    (222, 3215, 6.0791690363636595, 7.833956681383633, 5.647101964624248, 8.418414185270134),
+    (999, 3456, 27.418951080009873, 30.440389662818057, 26.583995768074953, 31.34475449279985),
+]
+PHE_RATES = [  # exact Poisson for 1 and 5, Byar's from 20 upwards
+    (1, 100, 0.025317807984289897, 5.571643390938898, 0.0010005003335835344, 9.233413476451585),
+    (5, 100, 1.62348639011842, 11.668332079322669, 0.739371731917839, 16.454745203680105),
+    (20, 100, 12.211428834875937, 30.889880369197066, 8.922802365144193, 38.08503562504191),
+    (65, 100, 50.163187710459454, 82.84913854593984, 42.8802614714802, 94.00029084431802),
+    (9856, 12345, 78.26949058976757, 81.4300165427214, 77.37590543271052, 82.3544727709543),
+    (7776456, 7564336677, 0.10273196005302074, 0.10287648334092832, 0.102690317308454, 0.10291817639509068),
+    (222, 3215, 6.026574877652675, 7.87572937087185, 5.560737695259854, 8.46104668173341),
+    (999, 3456, 27.14130493609052, 30.755833237378415, 26.162147596445767, 31.845604819822654),
+]
+
+
+@pytest.mark.parametrize("row", PHE_PROPORTIONS)
+def test_wilson_matches_phe_indicator_methods_at_both_levels(row):
+    num, den, lo95, hi95, lo998, hi998 = row
+    for level, lo, hi in ((0.95, lo95, hi95), (0.998, lo998, hi998)):
+        est = stats.proportion_estimate(num, den, level=level)
+        assert est.lower == pytest.approx(lo, rel=1e-9) and est.upper == pytest.approx(hi, rel=1e-9)
+
+
+@pytest.mark.parametrize("row", PHE_RATES)
+def test_rates_match_phe_indicator_methods_at_both_levels(row):
+    num, den, lo95, hi95, lo998, hi998 = row
+    for level, lo, hi in ((0.95, lo95, hi95), (0.998, lo998, hi998)):
+        est = stats.rate_estimate(num, den, level=level, multiplier=100)
+        assert est.method == ("exact Poisson" if num < 10 else "Byar")
+        assert est.lower == pytest.approx(lo, rel=1e-9) and est.upper == pytest.approx(hi, rel=1e-9)
+
+
+def test_byar_and_wilson_match_phe_indicator_methods_unit_tests():
+    # PHEindicatormethods tests/testthat/testdata_Byars_Wilson.xlsx (byars_lower/upper, wilson_lower/upper)
+    for count, level, lo, hi in [(65, 0.95, 50.163187710459454, 82.84913854593984),
+                                 (1045, 0.95, 982.5932018073325, 1110.33121298565),
+                                 (65, 0.998, 42.8802614714802, 94.00029084431802),
+                                 (1045, 0.998, 947.9407035610374, 1148.806160988033),
+                                 (10, 0.998, 2.916318374695686, 24.193724927880535)]:
+        lower, upper, method = stats.poisson_count_limits(count, level)
+        assert method == "Byar" and lower == pytest.approx(lo, rel=1e-9) and upper == pytest.approx(hi, rel=1e-9)
+    for count, n, level, lo, hi in [(65, 100, 0.95, 0.5525444329688797, 0.7363575175690247),
+                                    (1045, 5000, 0.95, 0.19795549880013297, 0.22049130373189027),
+                                    (0.445, 1, 0.95, 0.04381744772058822, 0.9334621276979156),
+                                    (65, 100, 0.998, 0.4954946574070431, 0.7783540614089697),
+                                    (1045, 5000, 0.998, 0.19179381799015244, 0.22731562902525818),
+                                    (0.445, 1, 0.998, 0.019347006132900975, 0.9702259947019541)]:
+        lower, upper = stats.wilson_limits(count, n, level)
+        assert lower == pytest.approx(lo, rel=1e-9) and upper == pytest.approx(hi, rel=1e-9)
+
+
+def test_every_estimate_change_and_trend_accepts_998():
+    lv = 0.998
+    z998 = 3.090232306167813
+    # estimates: exact answers at 99.8% (α/2 = 0.001)
+    p = stats.proportion_estimate(72, 191, level=lv)
+    lo, hi = proportion_confint(72, 191, alpha=0.002, method="wilson")
+    assert (p.level, p.lower, p.upper) == (lv, pytest.approx(100 * lo, rel=1e-9), pytest.approx(100 * hi, rel=1e-9))
+    r = stats.rate_estimate(5, 60000, level=lv)
+    assert r.lower == pytest.approx(sps.chi2.ppf(0.001, 10) / 2 / 60000 * 1e5, rel=1e-9)
+    assert r.upper == pytest.approx(sps.chi2.ppf(0.999, 12) / 2 / 60000 * 1e5, rel=1e-9)
+    m = stats.mean_per_person_estimate(92, 191, level=lv)
+    lo, hi = byar_by_hand(92, z998)
+    assert m.level == lv and m.lower == pytest.approx(lo / 191, rel=1e-9) and m.upper == pytest.approx(hi / 191, rel=1e-9)
+    assert stats.estimate_without_counts(5.0, level=lv).level == lv
+    # changes: the same p-value, judged against 0.002, and wider intervals
+    for fn, args in ((stats.proportion_change, (300, 1000, 250, 1000)), (stats.rate_change, (30, 5000, 18, 4800)),
+                     (stats.mean_per_person_change, (120, 191, 90, 180))):
+        c95, c998 = fn(*args, polarity="lower_is_better"), fn(*args, level=lv, polarity="lower_is_better")
+        assert c998.level == lv and c998.p_value == c95.p_value and c998.significant == (c95.p_value < 0.002)
+        assert c998.lower < c95.lower and c998.upper > c95.upper
+    assert stats.value_change(5, 4, "x", polarity="lower_is_better", level=lv).level == lv
+    # trends
+    for t in (stats.rate_trend(FTE_COUNTS, POPULATIONS, level=lv), stats.proportion_trend(*REOFFENDING, level=lv),
+              stats.trend_without_counts(6, level=lv)):
+        assert t.level == lv
+    strong = stats.rate_trend([300, 260, 220, 180, 150], [60000] * 5, level=lv)
+    assert strong.direction == "decreasing" and strong.p_value < 0.002
+
+
+# --------------------------------------------------------------------------- zero counts
+
+
+@pytest.mark.parametrize("level,upper_count", [(0.95, 3.6888794541139363), (0.998, 6.907755278982137)])
+def test_zero_counts_have_the_exact_interval(level, upper_count):
+    # exact Poisson upper limit for 0 events: χ²(1 − α/2; 2)/2 = −ln(α/2) (3.689 at 95%, 6.908 at 99.8%)
+    assert sps.chi2.ppf(1 - (1 - level) / 2, 2) / 2 == pytest.approx(upper_count, rel=1e-12)
+    rate = stats.rate_estimate(0, 60000, level=level)
+    assert rate.method == "exact Poisson" and rate.has_interval and rate.value == 0
+    assert rate.lower == 0.0 and rate.upper == pytest.approx(upper_count / 60000 * 100000, rel=1e-12)
+    if level == 0.95:
+        assert round(rate.upper, 4) == 6.1481
+        sm_lo, sm_hi = confint_poisson(0, 60000, method="exact-c", alpha=0.05)
+        assert float(sm_lo) == 0 and rate.upper == pytest.approx(float(sm_hi) * 1e5, rel=1e-9)
+    mean = stats.mean_per_person_estimate(0, 60000, level=level, multiplier=1000)
+    assert mean.has_interval and mean.lower == 0.0 and mean.upper == pytest.approx(upper_count / 60000 * 1000, rel=1e-12)
+    assert mean.note.startswith("zero count: lower limit 0; ")
+    prop = stats.proportion_estimate(0, 60000, level=level)
+    z2 = stats.z_value(level) ** 2
+    assert prop.has_interval and prop.lower == 0.0 and prop.upper == pytest.approx(z2 / (60000 + z2) * 100, rel=1e-12)
+    for est in (rate, mean, prop):
+        assert est.method != stats.NOT_CALCULATED and "zero count" in est.note
+
+
+# --------------------------------------------------------------------------- mean per person
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("events,persons", [(0, 40), (1, 40), (9, 12), (10, 191), (92, 191), (1500, 900)])
+def test_mean_per_person_is_a_poisson_interval_on_the_events(events, persons, level):
+    est = stats.mean_per_person_estimate(events, persons, level=level)
+    alpha = 1 - level
+    if events < 10:
+        lo, hi = confint_poisson(events, persons, method="exact-c", alpha=alpha)
+        assert est.method == "exact Poisson"
+        assert est.lower == pytest.approx(float(lo), rel=1e-9, abs=1e-12) and est.upper == pytest.approx(float(hi), rel=1e-9)
+    else:
+        lo, hi = byar_by_hand(events, z(level))
+        assert est.method == "Byar"
+        assert est.lower == pytest.approx(lo / persons, rel=1e-9) and est.upper == pytest.approx(hi / persons, rel=1e-9)
+    assert est.value == pytest.approx(events / persons)
+    assert est.count == events and est.denominator == persons and est.multiplier == 1 and est.level == level
+    assert est.note.endswith(stats.CLUSTERING_NOTE)
+
+
+def test_mean_per_person_hand_worked_reoffences_per_child():
+    # 92 reoffences by a cohort of 191 children: 0.482 per child. Byar, 95%:
+    #   lower = 92 × (1 − 1/828 − 1.959964/(3√92))³ = 74.163 → 0.3883 per child
+    #   upper = 93 × (1 − 1/837 + 1.959964/(3√93))³ = 112.831 → 0.5907 per child
+    est = stats.mean_per_person_estimate(92, 191)
+    assert round(est.value, 4) == 0.4817
+    assert (round(est.lower, 4), round(est.upper, 4)) == (0.3883, 0.5907)
+    per100 = stats.mean_per_person_estimate(92, 191, multiplier=100)
+    assert (round(per100.value, 2), round(per100.lower, 2), round(per100.upper, 2)) == (48.17, 38.83, 59.07)
+    assert "lower bound on the uncertainty" in est.note and "cluster" in est.note
+    # the same interval as a rate with the children as the denominator
+    rate = stats.rate_estimate(92, 191, multiplier=1)
+    assert (est.lower, est.upper, est.method) == (rate.lower, rate.upper, rate.method)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ((-1, 10), "events must be >= 0, got -1"),
+        ((5, 0), "persons must be > 0, got 0"),
+        ((None, 10), "events must be a number, got None"),
+        ((5, float("nan")), "persons must be a finite number"),
+    ],
+)
+def test_mean_per_person_estimate_rejects_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        stats.mean_per_person_estimate(*args)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+@pytest.mark.parametrize("e1,n1,e0,n0", [(120, 191, 90, 180), (92, 191, 160, 200), (0, 50, 6, 45), (3, 20, 0, 25)])
+def test_mean_per_person_change_matches_exact_conditional_test(e1, n1, e0, n0):
+    ch = stats.mean_per_person_change(e1, n1, e0, n0, polarity="lower_is_better")
+    expected = sps.binomtest(e1, e1 + e0, n1 / (n1 + n0)).pvalue
+    assert ch.p_value == pytest.approx(expected, abs=1e-12)
+    assert ch.p_value == pytest.approx(poisson_2indep(e1, n1, e0, n0, method="exact-cond").pvalue, abs=1e-10)
+    assert ch.test == "exact conditional (binomial) test for two Poisson rates"
+    assert ch.current == pytest.approx(e1 / n1) and ch.previous == pytest.approx(e0 / n0)
+    assert ch.lower <= ch.absolute <= ch.upper
+    assert ch.note.endswith(stats.CLUSTERING_NOTE)
+    a, b = stats.mean_per_person_estimate(e1, n1), stats.mean_per_person_estimate(e0, n0)
+    d = a.value - b.value
+    assert ch.lower == pytest.approx(d - math.hypot(a.value - a.lower, b.upper - b.value))
+    assert ch.upper == pytest.approx(d + math.hypot(a.upper - a.value, b.value - b.lower))
+
+
+def test_mean_per_person_change_fields_and_polarity():
+    # 0.50 → 0.63 reoffences per child (90/180 → 120/191): a rise, p = 0.112 (not significant at 95%)
+    ch = stats.mean_per_person_change(120, 191, 90, 180, polarity="lower_is_better")
+    assert ch.direction == "increase" and ch.assessment == "deterioration" and ch.significant is False
+    assert round(ch.p_value, 3) == 0.112
+    assert ch.unit == "" and ch.relative == pytest.approx((120 / 191) / (90 / 180) - 1)
+    assert stats.mean_per_person_change(120, 191, 90, 180, polarity="higher_is_better").assessment == "improvement"
+    assert stats.mean_per_person_change(120, 191, 90, 180, polarity="no_judgement").assessment == "no judgement"
+    assert stats.mean_per_person_change(120, 191, 90, 180, polarity="lower_is_better", multiplier=100).unit == "per 100"
+    big = stats.mean_per_person_change(92, 191, 160, 200, polarity="lower_is_better")
+    assert big.direction == "decrease" and big.assessment == "improvement" and big.significant is True
+    none = stats.mean_per_person_change(0, 50, 0, 40, polarity="lower_is_better")
+    assert none.p_value == 1.0 and none.direction == "no change" and "no events in either period" in none.note
+
+
+def test_mean_per_person_change_needs_polarity_and_counts():
+    with pytest.raises(TypeError):
+        stats.mean_per_person_change(120, 191, 90, 180)  # polarity has no default
+    with pytest.raises(TypeError):
+        stats.mean_per_person_change(120, 191, 90, 180, "lower_is_better")  # keyword-only
+    with pytest.raises(ValueError, match="polarity must be one of"):
+        stats.mean_per_person_change(120, 191, 90, 180, polarity="down")
+    with pytest.raises(ValueError, match="events1 must be a whole number"):
+        stats.mean_per_person_change(120.5, 191, 90, 180, polarity="lower_is_better")
+    with pytest.raises(ValueError, match="persons0 must be > 0, got 0"):
+        stats.mean_per_person_change(120, 191, 90, 0, polarity="lower_is_better")
+
+
+# --------------------------------------------------------------------------- mean per person: clustering
+
+
+# A cohort of 191 children: 73 reoffend, committing 267 reoffences between them (1.40 per child).
+COHORT = dict(events=267, persons=191, persons_with_events=73)
+
+
+def test_negative_binomial_dispersion_reproduces_the_share_with_no_event():
+    phi = stats.negative_binomial_dispersion(**COHORT)
+    mean = 267 / 191
+    shape = mean / (phi - 1)  # k = μ/(φ − 1)
+    nb = sps.nbinom(shape, shape / (shape + mean))  # scipy's (n, p) with mean μ and shape k
+    assert nb.pmf(0) == pytest.approx(1 - 73 / 191, rel=1e-10)  # 118 of 191 with no reoffence
+    assert nb.mean() == pytest.approx(mean, rel=1e-12)
+    assert nb.var() / nb.mean() == pytest.approx(phi, rel=1e-10)
+    assert phi == pytest.approx(6.3785, abs=1e-4)
+    # Poisson counts with mean 1.40 would leave e^−1.40 = 25% with none, not 62%
+
+
+@pytest.mark.parametrize(
+    "events,persons,with_events",
+    [
+        (0, 50, 0),  # no events: nothing to estimate
+        (50, 50, 50),  # everyone has exactly one event
+        (30, 100, 28),  # 72% with none, fewer than Poisson's e^−0.3 = 74%: no evidence of clustering
+        (10, 1000, 10),  # ten children with one event each: 99% with none, Poisson gives 99.005%
+    ],
+)
+def test_negative_binomial_dispersion_is_one_without_clustering(events, persons, with_events):
+    assert stats.negative_binomial_dispersion(events, persons, with_events) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    persons=st.integers(min_value=1, max_value=5000),
+    share=st.floats(min_value=0.001, max_value=0.999),
+    extra=st.floats(min_value=0, max_value=20),
+)
+def test_negative_binomial_dispersion_solves_its_equation(persons, share, extra):
+    with_events = max(1, round(share * persons))
+    events = with_events + round(extra * with_events)
+    phi = stats.negative_binomial_dispersion(events, persons, with_events)
+    assert phi >= 1
+    mean, p0 = events / persons, 1 - with_events / persons
+    if phi > 1:
+        assert math.log(phi) / (phi - 1) == pytest.approx(-math.log(p0) / mean, rel=1e-9)
+    else:
+        assert p0 == 0 or p0 <= math.exp(-mean) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ((10, 20, 21), "persons_with_events must not exceed persons"),
+        ((10, 20, 11), r"persons_with_events must not exceed events \(each has at least one\)"),
+        ((10, 20, 0), "persons_with_events must be > 0 when events > 0"),
+        ((10, 20, -1), "persons_with_events must be >= 0"),
+        ((10, 0, 5), "persons must be > 0"),
+    ],
+)
+def test_negative_binomial_dispersion_rejects_impossible_cohorts(args, message):
+    with pytest.raises(ValueError, match=message):
+        stats.negative_binomial_dispersion(*args)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_mean_per_person_interval_scaled_for_clustering(level):
+    phi = stats.negative_binomial_dispersion(**COHORT)
+    est = stats.mean_per_person_estimate(267, 191, level=level, persons_with_events=73)
+    # limits of the effective Poisson count 267/φ = 41.9 (Byar), scaled back by φ
+    lo, hi = byar_by_hand(267 / phi, z(level))
+    assert est.lower == pytest.approx(phi * lo / 191, rel=1e-12) and est.upper == pytest.approx(phi * hi / 191, rel=1e-12)
+    assert est.value == pytest.approx(267 / 191)
+    assert est.method == "Byar, scaled for overdispersion (negative binomial, φ = 6.4)"
+    assert est.note == ("interval allows for events clustering within persons: φ = 6.38, from the share of persons "
+                        "with no event (negative binomial)")
+    plain = stats.mean_per_person_estimate(267, 191, level=level)
+    assert est.lower < plain.lower and est.upper > plain.upper
+    if level == 0.95:
+        assert (round(plain.lower, 3), round(plain.upper, 3)) == (1.235, 1.576)
+        assert (round(est.lower, 3), round(est.upper, 3)) == (1.007, 1.891)
+
+
+def test_mean_per_person_small_effective_count_uses_exact_limits():
+    # 40 events by 30 children, only 6 of whom have any: φ large, effective count below 10 → exact limits
+    phi = stats.negative_binomial_dispersion(40, 30, 6)
+    est = stats.mean_per_person_estimate(40, 30, persons_with_events=6)
+    assert 40 / phi < 10 and est.method.startswith("exact Poisson, scaled for overdispersion")
+    lo = sps.chi2.ppf(0.025, 2 * 40 / phi) / 2 * phi / 30
+    hi = sps.chi2.ppf(0.975, 2 * 40 / phi + 2) / 2 * phi / 30
+    assert est.lower == pytest.approx(lo, rel=1e-12) and est.upper == pytest.approx(hi, rel=1e-12)
+
+
+def test_mean_per_person_without_clustering_keeps_the_poisson_interval():
+    est = stats.mean_per_person_estimate(30, 100, persons_with_events=28)
+    plain = stats.mean_per_person_estimate(30, 100)
+    assert (est.lower, est.upper, est.method) == (plain.lower, plain.upper, "Byar")
+    assert est.note == "no more persons without an event than Poisson counts would give: Poisson interval (φ = 1)"
+    zero = stats.mean_per_person_estimate(0, 100, persons_with_events=0)
+    assert zero.lower == 0 and zero.upper == pytest.approx(3.6888794541 / 100, rel=1e-9) and zero.method == "exact Poisson"
+
+
+def test_mean_per_person_interval_coverage_in_simulated_cohorts():
+    # 400 simulated cohorts of 191 children, reoffences negative binomial (mean 1.4, shape 0.3: φ = 5.7).
+    # The Poisson interval misses the true mean far more often than 5%; the scaled interval about 5%.
+    rng = np.random.default_rng(20240614)
+    mean, shape, persons = 1.4, 0.3, 191
+    hit_poisson = hit_scaled = 0
+    for _ in range(400):
+        x = rng.negative_binomial(shape, shape / (shape + mean), persons)
+        e, r = int(x.sum()), int((x > 0).sum())
+        plain = stats.mean_per_person_estimate(e, persons)
+        scaled = stats.mean_per_person_estimate(e, persons, persons_with_events=r)
+        hit_poisson += plain.lower <= mean <= plain.upper
+        hit_scaled += scaled.lower <= mean <= scaled.upper
+    assert hit_poisson / 400 < 0.75
+    assert 0.92 <= hit_scaled / 400 <= 0.98
+
+
+def test_mean_per_person_change_allows_for_clustering():
+    # 200 reoffences by 180 children (70 reoffenders) → 267 by 191 (73): 1.11 → 1.40 per child.
+    poisson = stats.mean_per_person_change(267, 191, 200, 180, polarity="lower_is_better")
+    assert poisson.test == "exact conditional (binomial) test for two Poisson rates"
+    assert round(poisson.p_value, 4) == 0.0141 and poisson.significant is True  # too ready to call it significant
+    ch = stats.mean_per_person_change(267, 191, 200, 180, polarity="lower_is_better",
+                                      persons_with_events1=73, persons_with_events0=70)
+    phi1, phi0 = stats.negative_binomial_dispersion(267, 191, 73), stats.negative_binomial_dispersion(200, 180, 70)
+    pooled = 467 / 371
+    zz = (267 / 191 - 200 / 180) / math.sqrt(pooled * (phi1 / 191 + phi0 / 180))
+    assert ch.p_value == pytest.approx(2 * sps.norm.sf(abs(zz)), rel=1e-12)
+    assert round(ch.p_value, 3) == 0.285 and ch.significant is False
+    assert ch.test == "quasi-Poisson z-test (negative binomial dispersion from the share with no event)"
+    assert ch.direction == "increase" and ch.assessment == "deterioration"
+    a = stats.mean_per_person_estimate(267, 191, persons_with_events=73)
+    b = stats.mean_per_person_estimate(200, 180, persons_with_events=70)
+    d = a.value - b.value
+    assert ch.lower == pytest.approx(d - math.hypot(a.value - a.lower, b.upper - b.value))
+    assert ch.upper == pytest.approx(d + math.hypot(a.upper - a.value, b.value - b.lower))
+    assert "φ = 6.38 (current), 4.28 (previous)" in ch.note and stats.CLUSTERING_NOTE not in ch.note
+    # the test is the z-test whenever either period shows clustering; exact when neither does
+    one_sided = stats.mean_per_person_change(30, 100, 200, 180, polarity="lower_is_better",
+                                             persons_with_events1=28, persons_with_events0=70)
+    assert one_sided.test.startswith("quasi-Poisson z-test")
+    neither = stats.mean_per_person_change(30, 100, 25, 100, polarity="lower_is_better",
+                                           persons_with_events1=28, persons_with_events0=24)
+    assert neither.test == "exact conditional (binomial) test for two Poisson rates"
+    assert neither.p_value == pytest.approx(sps.binomtest(30, 55, 0.5).pvalue, abs=1e-12)
+    assert "φ = 1.00 (current), 1.00 (previous)" in neither.note
+
+
+def test_mean_per_person_change_test_size_in_simulated_cohorts():
+    # no real change (both periods negative binomial, mean 1.4, shape 0.3): the exact Poisson test
+    # rejects far more often than 5%, the quasi-Poisson z-test about 5% of the time
+    rng = np.random.default_rng(7)
+    mean, shape = 1.4, 0.3
+    reject_poisson = reject_quasi = 0
+    for _ in range(400):
+        x1 = rng.negative_binomial(shape, shape / (shape + mean), 191)
+        x0 = rng.negative_binomial(shape, shape / (shape + mean), 180)
+        args = (int(x1.sum()), 191, int(x0.sum()), 180)
+        reject_poisson += stats.mean_per_person_change(*args, polarity="no_judgement").significant
+        reject_quasi += stats.mean_per_person_change(*args, polarity="no_judgement", persons_with_events1=int((x1 > 0).sum()),
+                                                     persons_with_events0=int((x0 > 0).sum())).significant
+    assert reject_poisson / 400 > 0.25
+    assert reject_quasi / 400 < 0.08
+
+
+def test_mean_per_person_change_needs_both_reoffender_counts():
+    with pytest.raises(ValueError, match="persons_with_events1 and persons_with_events0 must be given together"):
+        stats.mean_per_person_change(267, 191, 200, 180, polarity="lower_is_better", persons_with_events1=73)
+    with pytest.raises(ValueError, match="persons_with_events1 and persons_with_events0 must be given together"):
+        stats.mean_per_person_change(267, 191, 200, 180, polarity="lower_is_better", persons_with_events0=70)
+    with pytest.raises(ValueError, match="persons_with_events0 must be a whole number"):
+        stats.mean_per_person_change(267, 191, 200, 180, polarity="lower_is_better", persons_with_events1=73,
+                                     persons_with_events0=70.5)

@@ -78,10 +78,11 @@ def summarise_area(data: AreaData) -> AreaSummary:
 
 
 def _population(data: AreaData, ips: list[IndicatorPeriod]) -> tuple[float, str] | None:
-    """A 10–17 population: published if the documents give one, else derived from FTE count ÷ rate."""
-    measures = data.table("measures")
-    if measures is not None and not measures.empty:
-        pop = population_for(measures, pd.Timestamp.max.normalize())
+    """A 10–17 population: the area's latest in data/populations.csv if the documents give one, else derived from
+    the FTE count ÷ rate."""
+    populations = data.tables.get("populations")
+    if populations is not None and not populations.empty:
+        pop = population_for(populations, pd.Timestamp.max.normalize(), area_id=data.area_id)
         if pop:
             return pop[0], f"published: {pop[1]}"
     for ip in ips:

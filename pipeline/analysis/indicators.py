@@ -3,8 +3,15 @@
 Works from the validated ``indicators`` table (one row per area/comparator/period) and the
 indicator definitions. Counts and denominators are used as published; where one can be derived
 (population = count ÷ rate, cohort = reoffenders ÷ rate, count = rate × a published population)
-the derivation is explicit and labelled. Nothing is invented: without a count and a denominator
-the interval is "not calculated" and comparisons are "not tested".
+the derivation is explicit and labelled. A rate published without its population takes the area's
+10–17 population from ``data/populations.csv`` (attached to the rows by ``data.reconcile``), else the
+population that another indicator of the same period implies (its published count ÷ its rate); the
+derivation names the row and its source. Nothing is invented: without a count and a denominator the
+interval is "not calculated" and comparisons are "not tested".
+
+Statistics (``indicator_definitions.csv`` ``statistic``): ``rate`` (count per population; Poisson
+intervals), ``proportion`` (count of a denominator; Wilson) and ``mean_per_person`` (events per person,
+e.g. reoffences per child in the cohort; ``stats.mean_per_person_estimate``).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import stats
+from ..data import reference
 
 SAME_PERIOD_DAYS = 3
 """Two periods are the same when their start and end dates differ by at most this many days."""
@@ -57,7 +65,12 @@ def definitions_from_frame(frame: pd.DataFrame) -> dict[str, Definition]:
 
 @dataclass(frozen=True)
 class BenchmarkResult:
-    """The area's value compared with one benchmark."""
+    """The area's value compared with one benchmark.
+
+    ``comparator`` is the comparator's KIND (``england``, ``england_wales``, ``region``, ``police_force_area``,
+    ``yjb_family``, ``statistical_neighbours``, ``other``: ``comparator_groups.csv``), which charts and sections
+    use; ``group`` is the group id the row names (``south_east``, ``oxfordshire_yjb_family``).
+    """
 
     label: str
     comparator: str
@@ -66,6 +79,7 @@ class BenchmarkResult:
     same_period: bool
     comparison: stats.Comparison
     source: str
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,11 +109,14 @@ class IndicatorPeriod:
 
     @property
     def small_numbers(self) -> bool:
-        """True when the count is below 10 (or derived and below 10): intervals are wide."""
-        return self.numerator is not None and self.numerator < 10
+        """True when an interval was calculated on a count below 10 (published or derived): it is wide.
+
+        Without an interval there is nothing to caution about (the plan says why none was calculated)."""
+        return self.numerator is not None and self.numerator < 10 and self.estimate.has_interval
 
 
-def _num(value) -> float | None:
+def number_or_none(value) -> float | None:
+    """A cell as a float, or None when it is blank, not a number or NaN."""
     if value is None:
         return None
     try:
@@ -124,46 +141,134 @@ def consecutive(prev_start, prev_end, cur_start, cur_end) -> bool:
     return same_length and one_year_back and prev_end < cur_start
 
 
-def population_for(measures: pd.DataFrame | None, period_end: pd.Timestamp) -> tuple[float, str] | None:
-    """A published 10–17 population for the area, nearest in time to the period (with its source)."""
-    if measures is None or measures.empty or "measure" not in measures:
+def population_for(populations: pd.DataFrame | None, period_end: pd.Timestamp, period_start: pd.Timestamp | None = None,
+                   area_id: str | None = None) -> tuple[float, str] | None:
+    """A published 10–17 population of the area from the populations table (``data/populations.csv``), with its
+    description: the one whose reference date falls in the period, else the nearest within a year
+    (``reference.population_for_period``). With ``pd.Timestamp.max`` as ``period_end``, the latest one."""
+    if populations is None or populations.empty or "population" not in populations.columns:
         return None
-    pops = measures[(measures["topic"] == "population") & measures["measure"].astype(str).str.contains("10_17")]
-    pops = pops[pops["comparator"] == "area"] if "comparator" in pops else pops
-    pops = pops[pops["unit"] == "count"] if "unit" in pops else pops
-    if pops.empty:
-        return None
-    distance = (pops["period_end"] - period_end).abs()
-    row = pops.loc[distance.idxmin()].to_dict()
-    return float(row["value"]), f"{row['label']} ({row['period_label']}; {_source(row)})"
+    if period_end is pd.Timestamp.max or period_end == pd.Timestamp.max.normalize():
+        pops = reference.typed_populations(populations)
+        if area_id is not None and "area_id" in pops:
+            pops = pops[pops["area_id"] == area_id]
+        if pops.empty:
+            return None
+        period_start = period_end = pops.sort_values("period_end").iloc[-1]["period_end"]
+    found = reference.population_for_period(populations, area_id, period_start if period_start is not None else period_end,
+                                            period_end)
+    return (found["population"], found["text"]) if found else None
 
 
-def _estimate(defn: Definition, row: dict, measures: pd.DataFrame | None, level: float):
-    """Estimate for an area row, with the counts used, their status and any derivation notes."""
+def with_populations(indicators: pd.DataFrame, definitions: dict[str, "Definition"], populations: pd.DataFrame) -> pd.DataFrame:
+    """A copy of an indicators table with each area rate row's population from the populations table (the columns the
+    validated table gets from ``data.reconcile``)."""
+    out = indicators.copy()
+    out["population"], out["population_text"], out["population_same_period"] = float("nan"), None, None
+    for idx, r in out.iterrows():
+        defn = definitions.get(r["indicator_id"])
+        if r["comparator"] != "area" or defn is None or defn.statistic != "rate":
+            continue
+        found = reference.population_for_period(populations, r.get("area_id"), r["period_start"], r["period_end"])
+        if found is not None:
+            out.at[idx, "population"] = found["population"]
+            out.at[idx, "population_text"] = found["text"]
+            out.at[idx, "population_same_period"] = found["same_period"]
+    return out
+
+
+@dataclass(frozen=True)
+class _Population:
+    """A population for a rate published without one, and how it was found (for the derivation's text)."""
+
+    value: float
+    text: str
+    status: str  # the denominator's status as the plan prints it
+
+
+def implied_populations(indicators: pd.DataFrame, definitions: dict[str, "Definition"]) -> list[dict]:
+    """The populations the area's own rate rows imply: a published denominator, or a published count ÷ its published
+    rate × multiplier (rounded to a whole number), with the row they come from."""
+    out = []
+    if indicators is None or indicators.empty:
+        return out
+    for r in indicators[indicators["comparator"] == "area"].to_dict("records"):
+        defn = definitions.get(r["indicator_id"])
+        if defn is None or defn.statistic != "rate" or r.get("value_status", "published") != "published":
+            continue
+        num, den, value = number_or_none(r.get("numerator")), number_or_none(r.get("denominator")), number_or_none(r.get("value"))
+        if den is not None and (r.get("denominator_status") or "published") == "published":
+            text = (f"{fmt_number(den, 0)}, the population published with the {defn.short_name.lower()} "
+                    f"({r['period_label']}; {reference.short_source(_source(r))})")
+            out.append({"row": r, "population": den, "text": text})
+        elif num is not None and value and value > 0 and (r.get("numerator_status") or "published") == "published":
+            pop = float(round(stats.derive_population(num, value, defn.multiplier)))
+            text = (f"{fmt_number(pop, 0)}, implied by the same period's {defn.short_name.lower()} "
+                    f"({fmt_number(num)} {defn.numerator_label} ÷ {fmt_value(value, defn)}; {reference.short_source(_source(r))})")
+            out.append({"row": r, "population": pop, "text": text})
+    return out
+
+
+def _population(defn: "Definition", row: dict, implied: list[dict]) -> _Population | None:
+    """The population for a rate row published without one: the area's published population of the same period
+    (populations.csv), else one implied by another indicator of the same period, else the area's published population
+    of a neighbouring date (within a year)."""
+    published = number_or_none(row.get("population"))
+    same = row.get("population_same_period")
+    same = bool(same) if same is not None and not (isinstance(same, float) and math.isnan(same)) else False
+    if published is not None and published > 0 and same:
+        return _Population(published, f"the {row.get('population_text')}", "published elsewhere")
+    for other in implied:
+        o = other["row"]
+        if o["indicator_id"] == defn.indicator_id and o.get("period_label") == row.get("period_label"):
+            continue
+        if same_period(row["period_start"], row["period_end"], o["period_start"], o["period_end"]):
+            return _Population(other["population"], f"the 10–17 population {other['text']}",
+                               "derived from another indicator")
+    if published is not None and published > 0:
+        return _Population(published, f"the {row.get('population_text')}, of a different date than the period",
+                           "published elsewhere, another date")
+    return None
+
+
+def _estimate(defn: Definition, row: dict, measures: pd.DataFrame | None, level: float, implied: list[dict] | None = None):
+    """Estimate for an area row, with the counts used, their status and any derivation notes.
+
+    ``implied``: the populations the area's other rate rows imply (``implied_populations``). ``measures`` is kept
+    for callers of the earlier signature; populations come from data/populations.csv (columns the reconciliation
+    attaches to the row) and from ``implied``.
+    """
     value = float(row["value"])
-    num, den = _num(row.get("numerator")), _num(row.get("denominator"))
+    num, den = number_or_none(row.get("numerator")), number_or_none(row.get("denominator"))
     num_status = (row.get("numerator_status") or ("published" if num is not None else "")) if num is not None else "not published"
     den_status = (row.get("denominator_status") or ("published" if den is not None else "")) if den is not None else "not published"
     notes: list[str] = []
     unit_words = defn.denominator_label
-    if num is not None and den is None and value > 0:
+    whole_persons = defn.statistic in ("proportion", "mean_per_person")
+    if den is None and defn.statistic == "rate" and (num is None or num == 0 or value == 0):
+        # A rate without its population: a published count of 0 cannot give one (0 ÷ 0), so a zero count is treated
+        # like a missing one — publishing more data never gives a worse answer.
+        pop = _population(defn, row, implied or [])
+        if pop is not None and value >= 0:
+            den, den_status = pop.value, pop.status
+            if num is None:
+                num = float(round(stats.derive_count(value, den, defn.multiplier)))
+                num_status = "derived"
+                notes.append(
+                    f"{defn.numerator_label.capitalize()} derived as {fmt_value(value, defn)} × {fmt_number(den, 0)} ÷ "
+                    f"{fmt_number(defn.multiplier, 0)} = {fmt_number(num, 0)}, using {pop.text}"
+                )
+            else:
+                notes.append(f"{unit_words.capitalize()} not published: {pop.text} is used with the published "
+                             f"{fmt_number(num)} {defn.numerator_label}")
+    elif num is not None and num > 0 and den is None and value > 0:
         den = stats.derive_population(num, value, defn.multiplier)
-        if defn.statistic == "proportion":
+        if whole_persons:
             den = float(round(den))
         den_status = "derived"
         notes.append(
             f"{unit_words.capitalize()} derived as {fmt_number(num)} ÷ {fmt_value(value, defn)} = {fmt_number(den, 0)}"
         )
-    elif num is None and den is None and defn.statistic == "rate":
-        pop = population_for(measures, row["period_end"])
-        if pop is not None and value >= 0:
-            den = pop[0]
-            num = float(round(stats.derive_count(value, den, defn.multiplier)))
-            num_status, den_status = "derived", "published elsewhere"
-            notes.append(
-                f"{defn.numerator_label.capitalize()} derived as {fmt_value(value, defn)} × {fmt_number(den, 0)} "
-                f"({pop[1]}) = {fmt_number(num, 0)}; the population is from a different source and date"
-            )
     elif num is None and den is not None and value >= 0:
         num = float(round(stats.derive_count(value, den, defn.multiplier)))
         num_status = "derived"
@@ -174,9 +279,17 @@ def _estimate(defn: Definition, row: dict, measures: pd.DataFrame | None, level:
         est = stats.estimate_without_counts(value, level=level, multiplier=defn.multiplier, reason=f"{missing} not published")
     elif defn.statistic == "proportion":
         est = stats.proportion_estimate(num, den, level=level, multiplier=defn.multiplier)
+    elif defn.statistic == "mean_per_person":
+        est = mean_per_person_estimate(num, den, level=level, multiplier=defn.multiplier)
     else:
         est = stats.rate_estimate(num, den, level=level, multiplier=defn.multiplier)
     return est, num, den, num_status, den_status, tuple(notes)
+
+
+def mean_per_person_estimate(events: float, persons: float, level: float = 0.95, multiplier: float = 1) -> stats.Estimate:
+    """A mean per person (events ÷ persons × multiplier) with its interval (``stats.mean_per_person_estimate``:
+    exact Poisson on the events; its note says the interval is a lower bound, as reoffences cluster in children)."""
+    return stats.mean_per_person_estimate(events, persons, level=level, multiplier=multiplier)
 
 
 def _benchmarks(defn: Definition, area_row: dict, est: stats.Estimate, others: pd.DataFrame) -> tuple[BenchmarkResult, ...]:
@@ -197,12 +310,13 @@ def _benchmarks(defn: Definition, area_row: dict, est: stats.Estimate, others: p
         results.append(
             BenchmarkResult(
                 label=b["comparator_label"],
-                comparator=b["comparator"],
+                comparator=reference.group_kind(str(b["comparator"])),
                 value=float(b["value"]),
                 period_label=b["period_label"],
                 same_period=same,
                 comparison=comparison,
                 source=_source(b),
+                group=str(b["comparator"]),
             )
         )
     return tuple(results)
@@ -214,6 +328,11 @@ def _change(defn: Definition, current: dict, cur_counts, previous: dict | None, 
     cnum, cden = cur_counts
     pnum, pden = prev_counts
     polarity = defn.polarity
+    if None not in (cnum, cden, pnum, pden) and defn.statistic == "mean_per_person":
+        # Poisson test on the event counts with the cohorts as denominators; reoffences cluster in a few children,
+        # so the Change's note carries the caveat that the test is too ready to call a change significant.
+        ch = stats.mean_per_person_change(cnum, cden, pnum, pden, polarity=polarity, level=level, multiplier=defn.multiplier)
+        return ch, ""
     if None not in (cnum, cden, pnum, pden):
         if defn.statistic == "proportion":
             ch = stats.proportion_change(cnum, cden, pnum, pden, level=level, multiplier=defn.multiplier, polarity=polarity)
@@ -221,7 +340,8 @@ def _change(defn: Definition, current: dict, cur_counts, previous: dict | None, 
             ch = stats.rate_change(cnum, cden, pnum, pden, level=level, multiplier=defn.multiplier, polarity=polarity)
         return ch, ""
     unit = "percentage points" if defn.unit == "%" else defn.unit
-    missing = "cohort sizes" if defn.statistic == "proportion" else "counts or populations"
+    missing = ("cohort sizes" if defn.statistic == "proportion" else "counts or cohort sizes" if defn.statistic == "mean_per_person"
+               else "counts or populations")
     ch = stats.value_change(float(current["value"]), float(previous["value"]), unit, polarity=polarity, reason=f"{missing} not published for both periods")
     return ch, f"significance not tested: {missing} not published for both periods"
 
@@ -231,19 +351,31 @@ def area_indicators(
     definitions: pd.DataFrame,
     measures: pd.DataFrame | None = None,
     level: float = 0.95,
+    populations: pd.DataFrame | None = None,
 ) -> list[IndicatorPeriod]:
-    """Every (indicator, period) of the area with estimate, comparisons and change; newest first per indicator."""
+    """Every (indicator, period) of the area with estimate, comparisons and change; newest first per indicator.
+
+    A validated indicators table already carries each rate row's population from data/populations.csv (columns
+    ``population``, ``population_text``, ``population_same_period``: ``data.reconcile``); ``populations`` (the
+    populations table) attaches them to a table that does not. ``measures`` is accepted for earlier callers and
+    not used: populations come from the populations table only.
+    """
     defs = definitions_from_frame(definitions)
     out: list[IndicatorPeriod] = []
     if indicators is None or indicators.empty:
         return out
+    if populations is not None:
+        indicators = with_populations(indicators, defs, populations)
+    implied = implied_populations(indicators, defs)
     for indicator_id, rows in indicators.groupby("indicator_id", sort=False):
-        defn = defs[indicator_id]
+        defn = defs.get(indicator_id)
+        if defn is None:  # its definition failed its contract: left out (the plan says so)
+            continue
         area_rows = rows[rows["comparator"] == "area"].sort_values("period_end")
         others = rows[rows["comparator"] != "area"]
         computed = {}
         for idx, r in area_rows.iterrows():
-            computed[idx] = _estimate(defn, r.to_dict(), measures, level)
+            computed[idx] = _estimate(defn, r.to_dict(), measures, level, implied)
         records = list(area_rows.iterrows())
         for pos, (idx, r) in enumerate(records):
             row = r.to_dict()
@@ -287,7 +419,7 @@ def area_indicators(
                     change=change,
                     previous_period_label=previous[1]["period_label"] if previous else None,
                     change_note=change_note,
-                    published_change=_num(row.get("published_change")),
+                    published_change=number_or_none(row.get("published_change")),
                     source=_source(row),
                     note=row.get("note") or "",
                     published_unit=row.get("published_unit") or "",
@@ -343,6 +475,11 @@ def indicator_trend(periods: list[IndicatorPeriod]) -> stats.Trend:
             break
     counts = [p.numerator for p in run]
     denominators = [p.denominator for p in run]
+    if periods and periods[0].definition.statistic == "mean_per_person":
+        method = getattr(stats, "mean_per_person_trend", None)
+        if method is not None:
+            return method(counts, denominators)
+        return stats.trend_without_counts(len(run), reason="no trend test for a mean per person is available")
     if periods and periods[0].definition.statistic == "proportion":
         return stats.proportion_trend(counts, denominators)
     return stats.rate_trend(counts, denominators)

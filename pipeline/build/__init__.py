@@ -27,7 +27,7 @@ from ..site.publish import exclusive_run, restricted_dir, site_dir
 
 __all__ = [
     "BuildResult", "RunReport", "build_area", "build_comparison", "create_plans", "ensure_kernel", "plan_metadata",
-    "prepare_inputs", "print_progress", "resolve_area", "restricted_dir", "site_dir", "summary_lines",
+    "prepare_inputs", "print_progress", "resolve_area", "resolve_targets", "restricted_dir", "site_dir", "summary_lines",
 ]
 
 
@@ -53,13 +53,15 @@ def prepare_inputs(contexts: list[AreaContext]) -> None:
             write_demo_extract(ctx.tracking.extract)
 
 
-def create_plans(area_ids: list[str], compare: list[str] | bool | None = None, formats=("html", "pdf"),
+def create_plans(area_ids: list[str], compare: list[str] | bool | None = None, formats=("html", "pdf", "docx"),
                  renderer: str = "auto", force: bool = False, jobs: int | None = None,
                  progress: Progress | None = print_progress, write_index: bool = True) -> RunReport:
     """Build the plans of ``area_ids`` (and a comparison), then the index; see the module's steps.
 
-    ``compare``: a list of area ids, or True for every published area among ``area_ids``.
-    An id that breaks the id rule or is not listed fails on its own, before any path is formed.
+    Each of ``area_ids`` is an area (every edition of its plan is built) or ``<area_id>/<edition>``
+    (that edition). ``compare``: a list of area ids, or True for every published area among
+    ``area_ids``; the comparison uses each area's latest edition. An id that breaks the id rule or
+    is not listed fails on its own, before any path is formed.
     """
     from .schedule import build_many
 
@@ -67,25 +69,40 @@ def create_plans(area_ids: list[str], compare: list[str] | bool | None = None, f
     with exclusive_run(lambda text: progress("lock", "waiting", text) if progress else None) as swept:
         report.swept = swept
         rows = area_rows()
-        contexts, failed = [], {}
-        for area_id in area_ids:
+        contexts, order = [], []
+        for target in area_ids:
             try:
-                contexts.append(resolve_area(area_id, rows))
+                found = resolve_targets(target, rows)
             except PipelineError as exc:
-                failed[area_id] = BuildResult(name=str(area_id)[:80], status="failed", stage="checking", message=str(exc))
+                failed = BuildResult(name=str(target)[:80], status="failed", stage="checking", message=str(exc))
+                order.append(failed)
                 if progress:
-                    progress(str(area_id)[:80], "FAILED", str(exc))
+                    progress(str(target)[:80], "FAILED", str(exc))
+                continue
+            contexts.extend(found)
+            order.extend(c.name for c in found)
         if compare is True:  # every published area, when there are at least two
-            compare = [c.area_id for c in contexts if not c.synthetic]
+            compare = list(dict.fromkeys(c.area_id for c in contexts if not c.synthetic))
             compare = compare if len(compare) >= 2 else None
         prepare_inputs(contexts)
         built = build_many(contexts, formats=formats, renderer=renderer, force=force, jobs=jobs, progress=progress,
                            compare=list(compare) if compare else None)
-        by_area = {r.name: r for r in built[:len(contexts)]}
-        report.results = [failed.get(a) or by_area[a] for a in area_ids] + built[len(contexts):]
+        by_name = {r.name: r for r in built[:len(contexts)]}
+        report.results = [item if isinstance(item, BuildResult) else by_name[item] for item in order] + built[len(contexts):]
         if write_index:
             report.index = _write_index(renderer)
     return report
+
+
+def resolve_targets(target: str, rows: list[dict] | None = None) -> list[AreaContext]:
+    """The editions a build target names: ``<area_id>`` (every edition) or ``<area_id>/<edition>``."""
+    from ..data.editions import split_target
+    from .context import resolve_editions
+
+    area_id, edition = split_target(target)
+    if edition is None:
+        return resolve_editions(area_id, rows)
+    return [resolve_area(area_id, rows, edition)]
 
 
 def _write_index(renderer: str) -> str:

@@ -85,27 +85,63 @@ def _known_ids() -> set[str]:
     return set(map(str, raw["area_id"])) if "area_id" in raw.columns else set()
 
 
+def _referenced_rows(path: Path, values: set[str]) -> bytes:
+    """What of a reference table (comparator groups, sources) an area depends on: the header, the rows whose
+    id (first column) the area's rows use, and whether any id is blank or repeated (those fail every area)."""
+    from ..errors import DataFileError
+
+    if not path.exists():
+        return b"<missing>"
+    try:
+        raw = read_raw_once(path)
+    except DataFileError:
+        return path.read_bytes()
+    key = raw.columns[0]
+    ids = raw[key].astype(str)
+    used = raw[ids.isin(values)].drop(columns=["_line"], errors="ignore")
+    broken = bool((ids.str.strip() == "").any() or ids.duplicated().any())
+    return (",".join(raw.columns).encode() + b"\n" + used.to_csv(index=False).encode()
+            + (b"<ids blank or repeated>" if broken else b""))
+
+
 def area_rows_fingerprint(area_id: str) -> str:
-    """Hash of this area's rows in every table, plus the shared tables and the set of area ids."""
-    from ..data.dataset import AREA_TABLES
+    """Hash of what an area's validation and plans depend on: this area's rows of every table (areas,
+    plans, codes and the figures), the indicator definitions, the rows of the reference tables
+    (comparator groups, sources) that those rows name, and rows of no listed area (they fail every
+    area). Other areas' rows do not count, nor does the set of other area ids (an area's rows pass the
+    known-area check whatever else is listed), so adding an area (with its sources and groups)
+    rebuilds only its own plans."""
+    from ..data.dataset import AREA_TABLES, REFERENCE_TABLES, SHARED_TABLES
     from ..data.loaders import table_path
+    from ..errors import DataFileError
 
     h = hashlib.sha256()
     known = _known_ids()
-    h.update(_table_bytes(table_path("indicator_definitions"), None, known))
-    areas = table_path("areas")
-    h.update(_table_bytes(areas, area_id, known))
-    # The set of area ids matters (contracts check rows against it); other areas' details do not.
-    h.update(b"ids:" + ",".join(sorted(known)).encode())
-    for table in AREA_TABLES:
+    values: set[str] = set()
+    for table in (*SHARED_TABLES, *AREA_TABLES):
+        if table in REFERENCE_TABLES:
+            continue
+        chunk = _table_bytes(table_path(table), area_id, known)
         h.update(table.encode())
-        h.update(_table_bytes(table_path(table), area_id, known))
+        h.update(chunk)
+        if table != "indicator_definitions":
+            try:
+                raw = read_raw_once(table_path(table))
+            except (DataFileError, OSError):  # an unreadable or missing table is hashed by its bytes above
+                continue
+            if "area_id" in raw.columns:
+                mine = raw[raw["area_id"] == area_id]
+                values.update(str(v) for v in mine.drop(columns=["_line"], errors="ignore").to_numpy().ravel())
+    for table in REFERENCE_TABLES:
+        h.update(table.encode())
+        h.update(_referenced_rows(table_path(table), values))
     return h.hexdigest()
 
 
 def fingerprint(name: str, notebook: Path, renderer: str, formats: tuple[str, ...], extra: dict | None = None,
-                area_ids: Iterable[str] = ()) -> str:
-    """Content hash of everything that can change one output (``renderer`` already resolved)."""
+                area_ids: Iterable[str] = (), edition: str | None = None) -> str:
+    """Content hash of everything that can change one output (``renderer`` already resolved): the
+    areas' rows, and the content file of ``edition`` (else every content file of the areas)."""
     from ..paths import content_dir
     from ..render import renderer_versions
 
@@ -117,8 +153,11 @@ def fingerprint(name: str, notebook: Path, renderer: str, formats: tuple[str, ..
     _hash_files(h, contracts_dir().glob("*.json"))
     for area_id in area_ids:
         h.update(area_rows_fingerprint(area_id).encode())
-        content = content_dir() / f"{area_id}.yml"
-        h.update(content.read_bytes() if content.exists() else b"<missing>")
+        folder = content_dir() / area_id
+        files = [folder / f"{edition}.yml"] if edition else sorted(folder.glob("*.yml"))
+        for content in files:
+            h.update(content.name.encode())
+            h.update(content.read_bytes() if content.exists() else b"<missing>")
     return h.hexdigest()
 
 

@@ -1,4 +1,5 @@
-"""An area resolved once: its checked id, its row of areas.csv, its content file, its tracking settings.
+"""An edition of an area's plan resolved once: its checked id, its row of areas.csv, its edition (a row of
+plans.csv), its content file, its tracking settings.
 
 Everything the driver needs to know about an area before building it, read once per build
 instead of at every step.
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ..data.dataset import is_synthetic
 from ..errors import DataFileError, UnknownAreaError
+from ..data.editions import Edition, editions_of, resolve_edition
 from ..data.ids import check_area_id
 from ..data.loaders import LINE_COLUMN, table_path
 from ..paths import build_dir, content_dir, data_dir
@@ -32,14 +34,27 @@ class TrackingSettings:
 
 @dataclass(frozen=True)
 class AreaContext:
+    """One build target: an edition of an area's plan."""
+
     area_id: str
     row: dict = field(repr=False)
     content: Path
     tracking: TrackingSettings | None
+    edition: Edition | None = None
 
     @property
     def synthetic(self) -> bool:
         return is_synthetic(self.row)
+
+    @property
+    def name(self) -> str:
+        """The output name: ``<area_id>/<edition>`` (its folder under build/site/)."""
+        return self.edition.key if self.edition else self.area_id
+
+    @property
+    def stem(self) -> str:
+        """File name stem of the edition's documents: ``<area_id>-<edition>-plan``."""
+        return f"{self.area_id}-{self.edition.edition}-plan" if self.edition else f"{self.area_id}-plan"
 
 
 def area_rows() -> list[dict]:
@@ -91,13 +106,22 @@ def tracking_settings(area_id: str) -> TrackingSettings | None:
     return TrackingSettings(extract=extract, population=population, as_of=str(entry.get("as_of", "") or ""), generated=generated)
 
 
-def resolve_area(area_id: str, rows: list[dict] | None = None) -> AreaContext:
-    """The area's context; InvalidIdError for an id that breaks the rule, UnknownAreaError if not listed."""
+def resolve_area(area_id: str, rows: list[dict] | None = None, edition: str | None = None,
+                 plans: list[dict] | None = None) -> AreaContext:
+    """An edition's context (the area's latest edition when ``edition`` is None); InvalidIdError for an id
+    that breaks the rule, UnknownAreaError if the area is not listed, UnknownEditionError for an unknown edition."""
     check_area_id(area_id)
     rows = area_rows() if rows is None else rows
     for row in rows:
         if row["area_id"] == area_id:
-            return AreaContext(area_id=area_id, row=row, content=content_dir() / f"{area_id}.yml",
-                               tracking=tracking_settings(area_id))
+            chosen = resolve_edition(area_id, edition, plans)
+            return AreaContext(area_id=area_id, row=row, content=chosen.content_path(data_dir()),
+                               tracking=tracking_settings(area_id), edition=chosen)
     known = ", ".join(r["area_id"] for r in rows) or "none"
     raise UnknownAreaError(f"unknown area '{area_id}': it is not listed in data/areas.csv (known areas: {known})")
+
+
+def resolve_editions(area_id: str, rows: list[dict] | None = None, plans: list[dict] | None = None) -> list[AreaContext]:
+    """Every edition of an area, oldest first, as build targets."""
+    latest = resolve_area(area_id, rows, None, plans)
+    return [resolve_area(area_id, rows, e.edition, plans) for e in editions_of(area_id, plans)] or [latest]

@@ -67,12 +67,13 @@ DATA_FAILURES = (DataContractError, DataFileError)
 
 
 def plan_metadata(ctx: AreaContext) -> dict:
-    """Title page metadata for an area's plan."""
+    """Title page metadata for an edition of an area's plan."""
     from ..document.wording import SYNTHETIC_SUBTITLE
 
-    row = ctx.row
+    row = {**ctx.row, **(ctx.edition.row if ctx.edition else {})}
     return {
-        "title": f"{row['service_name']}: Youth Justice Strategic Plan",
+        # the plan period names the edition: two editions of an area never share a page title
+        "title": f"{row['service_name']}: Youth Justice Strategic Plan {row['plan_period_label']}",
         "subtitle": f"{row['plan_period_label']} — performance, resources and priorities" + (f" ({SYNTHETIC_SUBTITLE})" if ctx.synthetic else ""),
         "author": row["service_name"],
         "date": date.today().isoformat(),
@@ -86,7 +87,9 @@ def area_fingerprint(ctx: AreaContext, renderer: str, formats: tuple[str, ...]) 
     """The content hash an area's plan is cached under (``renderer`` already resolved)."""
     t = ctx.tracking
     extra = {"tracking": cache.file_fingerprint(t.fingerprint_settings(), t.extract) if t else ""}
-    return cache.fingerprint(ctx.area_id, notebooks_dir() / PLAN_NOTEBOOK, renderer, tuple(formats), extra=extra, area_ids=[ctx.area_id])
+    extra["edition"] = ctx.edition.row if ctx.edition else {}
+    return cache.fingerprint(ctx.name, notebooks_dir() / PLAN_NOTEBOOK, renderer, tuple(formats), extra=extra,
+                             area_ids=[ctx.area_id], edition=ctx.edition.edition if ctx.edition else None)
 
 
 def comparison_name(area_ids: list[str], published: list[str] | None = None) -> str:
@@ -118,11 +121,17 @@ def cached_result(name: str, key: str, formats: tuple[str, ...]) -> BuildResult 
     return BuildResult(name=name, status="cached", outputs=outputs, warnings=info.get("warnings", 0), fingerprint=key)
 
 
+#: Metadata keys of the rendered documents recorded in build.json.
+DOCUMENT_METADATA = ("title", "subtitle", "author", "date", "lang", "synthetic")
+
+
 def _write_manifest(folder: Path, result: BuildResult, meta: dict, renderer: str) -> None:
     info = {k: v for k, v in asdict(result).items() if k not in ("message", "stage", "kept_previous")}
     info.update({"title": meta.get("title"), "period": meta.get("period"),
                  "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                 "renderer": renderer, "synthetic": meta.get("synthetic", False)})
+                 "renderer": renderer, "synthetic": meta.get("synthetic", False),
+                 # the title-page metadata the documents were rendered with (the Quarto website uses it)
+                 "document": {k: meta[k] for k in DOCUMENT_METADATA if meta.get(k) not in (None, "")}})
     (folder / "build.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
 
 
@@ -212,22 +221,24 @@ class _Run:
         return self.result
 
 
-def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
+def build_area(area_id: str, formats=("html", "pdf", "docx"), renderer: str = "auto", force: bool = False,
                progress: Progress | None = print_progress, ctx: AreaContext | None = None) -> BuildResult:
-    """Build one area's plan end to end; never raises for data problems (the result says what failed)."""
+    """Build one edition of an area's plan end to end (``ctx``, else the area's latest edition); never raises
+    for data problems (the result says what failed)."""
     from ..data.dataset import read_content
     from ..render import resolve_renderer
 
-    run = _Run(str(area_id), progress)
+    run = _Run(ctx.name if ctx else str(area_id), progress)
     formats = tuple(formats)
     r = run.result
     try:
         ctx = ctx or resolve_area(area_id)
+        r.name = ctx.name
         chosen = resolve_renderer(renderer)
         r.fingerprint = key = area_fingerprint(ctx, chosen, formats)
-        cached = None if force else cached_result(ctx.area_id, key, formats)
+        cached = None if force else cached_result(ctx.name, key, formats)
         if cached is not None:
-            run.progress(area_id, "up to date", "(nothing changed; use --force to rebuild)")
+            run.progress(ctx.name, "up to date", "(nothing changed; use --force to rebuild)")
             return cached
 
         was_cached = cache.validation_cache(area_id).exists()
@@ -236,7 +247,7 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
         report = cache.validated_report(area_id)
         r.warnings, r.critical = len(report.warnings), len(report.critical_failures)
         report.raise_for_critical()
-        read_content(area_id)  # a broken narrative file fails here, with its line, not inside the notebook
+        read_content(area_id, ctx.edition.edition)  # a broken narrative file fails here, with its line, not in the notebook
         tracking = tracking_step.load(ctx)
         r.seconds["validate"] = time.perf_counter() - t
 
@@ -245,12 +256,13 @@ def build_area(area_id: str, formats=("html", "pdf"), renderer: str = "auto", fo
         meta = plan_metadata(ctx)
         params = {
             "area_id": area_id,
+            "edition": ctx.edition.edition if ctx.edition else "",
             "validation_report": "validation.json",
             "figures_dir": "figures",
             "build_date": meta["date"],
             "tracking_summary": tracking_step.write_summary(ctx, tracking, staging) if tracking else "",
         }
-        run.execute_render_publish(notebooks_dir() / PLAN_NOTEBOOK, params, meta, formats, chosen, f"{area_id}-plan")
+        run.execute_render_publish(notebooks_dir() / PLAN_NOTEBOOK, params, meta, formats, chosen, ctx.stem)
         if tracking:
             run.stage = "writing restricted outputs"
             tracking_step.write_restricted_outputs(ctx, tracking)
@@ -266,7 +278,7 @@ def published_area_ids(rows: list[dict] | None = None) -> list[str]:
     return [row["area_id"] for row in (area_rows() if rows is None else rows) if not is_synthetic(row)]
 
 
-def build_comparison(area_ids: list[str], formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
+def build_comparison(area_ids: list[str], formats=("html", "pdf", "docx"), renderer: str = "auto", force: bool = False,
                      progress: Progress | None = print_progress) -> BuildResult:
     """Execute and render the comparison notebook for the chosen areas."""
     from ..document.markdown import join_and

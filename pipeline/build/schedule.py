@@ -87,7 +87,7 @@ def _up_to_date(kind: str, target, formats, renderer) -> BuildResult | None:
         if kind == "compare":
             name = comparison_name(list(target), published_area_ids(area_rows()))
             return cached_result(name, comparison_fingerprint(name, list(target), chosen, formats), formats)
-        return cached_result(target.area_id, area_fingerprint(target, chosen, formats), formats)
+        return cached_result(target.name, area_fingerprint(target, chosen, formats), formats)
     except (PipelineError, OSError):
         return None
 
@@ -100,7 +100,7 @@ def _context():
     return multiprocessing.get_context("spawn")  # Windows
 
 
-def build_many(contexts: list[AreaContext], formats=("html", "pdf"), renderer: str = "auto", force: bool = False,
+def build_many(contexts: list[AreaContext], formats=("html", "pdf", "docx"), renderer: str = "auto", force: bool = False,
                jobs: int | None = None, progress: Progress | None = None, compare: list[str] | None = None) -> list[BuildResult]:
     """Build several areas (and optionally a comparison of ``compare``) in parallel processes.
 
@@ -164,7 +164,7 @@ def build_many(contexts: list[AreaContext], formats=("html", "pdf"), renderer: s
                     results[i] = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a crashed worker (e.g. killed when out of memory) is a failed output
                     kind, target = tasks[i]
-                    name = "compare" if kind == "compare" else target.area_id
+                    name = "compare" if kind == "compare" else target.name
                     results[i] = BuildResult(name=name, status="failed", stage="building",
                                              message=f"the build process stopped: {type(exc).__name__}: {exc}",
                                              kept_previous=True)

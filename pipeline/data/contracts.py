@@ -101,11 +101,21 @@ class Outcome:
     details: list[str] = field(default_factory=list)  # one line per offending row or value
     observed: str = ""
     areas: set[str] = field(default_factory=set)
+    #: Ids of what a critical failure left out instead of stopping the build (the indicators whose definition rows
+    #: failed: ``dataset._validate_areas``). Empty for every other outcome.
+    left_out: list[str] = field(default_factory=list)
+
+    @property
+    def stops_build(self) -> bool:
+        """A critical failure whose rows were not left out: it stops the build of the areas it concerns."""
+        return not self.success and self.severity == "critical" and not self.left_out
 
     @property
     def status(self) -> str:
         if self.success:
             return "passed"
+        if self.left_out:
+            return "failed: left out"
         return "failed" if self.severity == "critical" else ("warning" if self.severity == "warning" else "info")
 
     def message(self) -> str:
@@ -134,11 +144,22 @@ class ValidationReport:
 
     @property
     def critical_failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.success and o.severity == "critical"]
+        """Failures that stop the build (critical, and not left out)."""
+        return [o for o in self.outcomes if o.stops_build]
 
     @property
     def warnings(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.success and o.severity != "critical"]
+        """Failures that do not stop the build: warnings, and critical failures whose rows were left out."""
+        return [o for o in self.outcomes if not o.success and not o.stops_build]
+
+    @property
+    def left_out(self) -> list[Outcome]:
+        """Critical failures whose rows were left out (with ``Outcome.left_out`` naming what)."""
+        return [o for o in self.outcomes if not o.success and o.left_out]
+
+    def left_out_ids(self, table: str | None = None) -> list[str]:
+        """Ids left out by failures (of ``table`` if given), each once, in order."""
+        return list(dict.fromkeys(i for o in self.left_out if table is None or o.table == table for i in o.left_out))
 
     @property
     def ok(self) -> bool:
@@ -186,6 +207,7 @@ class ValidationReport:
                 "details": o.details,
                 "observed": o.observed,
                 "areas": sorted(o.areas),
+                "left_out": list(o.left_out),
             }
             for o in self.outcomes
         ]
@@ -207,6 +229,7 @@ class ValidationReport:
                     details=list(i["details"]),
                     observed=i.get("observed", ""),
                     areas=set(i.get("areas", [])),
+                    left_out=list(i.get("left_out", [])),
                 )
                 for i in items
             ]
@@ -263,9 +286,29 @@ def load_suite(table: str, base: Path | None = None) -> Suite:
     )
 
 
-def generated_expectations(suite: Suite) -> list[dict]:
-    """The type and non-null expectations implied by the suite's column declarations."""
+#: Columns whose values must be known ids from a reference table, with the suite parameter that lists them: checked
+#: in every suite that declares the column, whenever the parameter is given (``reference.parameters()``).
+REFERENCE_COLUMNS = {
+    "source_document": ("source_ids", "source_document must be a source listed in data/sources.csv (its source_id)"),
+}
+
+
+def generated_expectations(suite: Suite, parameters: dict | None = None) -> list[dict]:
+    """The type and non-null expectations implied by the suite's column declarations, and the reference checks of
+    ``REFERENCE_COLUMNS`` for the columns the suite declares when ``parameters`` lists their known ids."""
     out: list[dict] = []
+    for col in suite.columns:
+        ref = REFERENCE_COLUMNS.get(col.name)
+        if ref is not None and parameters is not None and ref[0] in parameters:
+            out.append(
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": col.name, "value_set": {"$PARAMETER": ref[0]}},
+                    "severity": "critical",
+                    "meta": {"stage": "raw", "description": ref[1], "generated": True,
+                             "show_columns": [c for c in (col.name, "source_section") if c in suite.column_names]},
+                }
+            )
     for col in suite.columns:
         if not col.nullable:
             out.append(
@@ -383,11 +426,31 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+#: Known values listed in a failure message at most (the rest are counted).
+KNOWN_VALUES_SHOWN = 60
+
+
+def known_values_text(values) -> str:
+    """'known values: a, b, c' (at most ``KNOWN_VALUES_SHOWN``; 'none' for an empty list)."""
+    values = [str(v) for v in values]
+    shown = ", ".join(values[:KNOWN_VALUES_SHOWN]) + (f" … ({len(values)} in all)" if len(values) > KNOWN_VALUES_SHOWN else "")
+    return f"known values: {shown or 'none'}"
+
+
+def _described(exp: dict, parameters: dict | None) -> str:
+    """The expectation's sentence; for a failed check against a parameter list (``{"$PARAMETER": name}``), the list."""
+    text = _describe(exp)
+    value_set = exp["kwargs"].get("value_set")
+    if isinstance(value_set, dict) and "$PARAMETER" in value_set and parameters and value_set["$PARAMETER"] in parameters:
+        text += f" ({known_values_text(parameters[value_set['$PARAMETER']])})"
+    return text
+
+
 def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: list[dict], results: list, stage: str,
-              part_of: bool = False, redact: Redactor | None = None) -> list[Outcome]:
+              part_of: bool = False, redact: Redactor | None = None, parameters: dict | None = None) -> list[Outcome]:
     """One outcome per expectation. With ``part_of``, ``results`` came from a run over more rows than
     ``frame`` (see ``validate_frames``): a row-wise expectation then succeeds when none of ``frame``'s
-    own rows is unexpected."""
+    own rows is unexpected. A failed check against a parameter list names the known values (``parameters``)."""
     outcomes = []
     own = set(frame.index) if part_of else set()
     for exp, res in zip(expectations, results):
@@ -408,6 +471,8 @@ def _outcomes(table: str, file_label: str, frame: pd.DataFrame, expectations: li
             success=success,
             description=_describe(exp),
         )
+        if not out.success:
+            out.description = _described(exp, parameters)
         info = res.exception_info or {}
         if info.get("raised_exception"):
             out.success = False
@@ -463,12 +528,12 @@ def _stages(suite: Suite) -> tuple[list[dict], list[dict]]:
     return raw_exps, typed_exps
 
 
-def _raw_runnable(suite: Suite, raw_exps: list[dict], present: set[str]) -> list[dict]:
+def _raw_runnable(suite: Suite, raw_exps: list[dict], present: set[str], parameters: dict | None = None) -> list[dict]:
     """Raw expectations worth running: column existence first; others only on columns that exist."""
     missing = {c.name for c in suite.columns} - present
     return [
         e
-        for e in raw_exps + generated_expectations(suite)
+        for e in raw_exps + generated_expectations(suite, parameters)
         if e["type"] in ("expect_column_to_exist", "expect_table_columns_to_match_set")
         or not (set(_column_of(e).split(", ")) & missing)
     ]
@@ -492,15 +557,17 @@ def validate_frame(
     parameters = parameters or {}
     report = ValidationReport()
     raw_exps, typed_exps = _stages(suite)
-    raw_runnable = _raw_runnable(suite, raw_exps, set(raw.columns))
+    raw_runnable = _raw_runnable(suite, raw_exps, set(raw.columns), parameters)
     raw_results = _run_gx(raw, suite.name, raw_runnable, parameters)
-    report.outcomes += _outcomes(suite.table, file_label, raw, raw_runnable, raw_results, "raw", redact=redact)
+    report.outcomes += _outcomes(suite.table, file_label, raw, raw_runnable, raw_results, "raw", redact=redact,
+                                 parameters=parameters)
     if report.critical_failures:
         return report, None
 
     typed = typed_frame(raw, suite, prepare)
     typed_results = _run_gx(typed, suite.name, typed_exps, parameters)
-    report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed", redact=redact)
+    report.outcomes += _outcomes(suite.table, file_label, typed, typed_exps, typed_results, "typed", redact=redact,
+                                 parameters=parameters)
     return report, typed
 
 
@@ -528,7 +595,8 @@ def validate_frames(
         return one_by_one()
     raw_exps, typed_exps = _stages(suite)
     first = next(iter(parts.values()))
-    raw_outcomes = _run_parts(suite, file_label, parts, _raw_runnable(suite, raw_exps, set(first.columns)), parameters, "raw")
+    raw_outcomes = _run_parts(suite, file_label, parts, _raw_runnable(suite, raw_exps, set(first.columns), parameters),
+                              parameters, "raw")
     if raw_outcomes is None:
         return one_by_one()
     results: dict[str, tuple[ValidationReport, pd.DataFrame | None]] = {}
@@ -557,7 +625,7 @@ def header_outcomes(raw: pd.DataFrame, suite: Suite, file_label: str, parameters
     them too: a file-wide schema failure stops every area, not only those with rows in the file.
     """
     raw_exps, _ = _stages(suite)
-    exps = [e for e in _raw_runnable(suite, raw_exps, set(raw.columns)) if e["type"] in HEADER_ONLY]
+    exps = [e for e in _raw_runnable(suite, raw_exps, set(raw.columns), parameters) if e["type"] in HEADER_ONLY]
     if not exps:
         return []
     header = raw.iloc[:0]
@@ -590,12 +658,14 @@ def _run_parts(suite: Suite, file_label: str, parts: dict[str, pd.DataFrame], ex
             if not res.success and exp["type"] in ROW_WISE and not (res.result or {}).get("unexpected_index_list"):
                 return None
         for key, frame in parts.items():
-            for i, out in zip(shared, _outcomes(suite.table, file_label, frame, exps, results, stage, part_of=True)):
+            for i, out in zip(shared, _outcomes(suite.table, file_label, frame, exps, results, stage, part_of=True,
+                                                parameters=parameters)):
                 outcomes[key][i] = out
     if own:
         exps = [expectations[i] for i in own]
         for key, frame in parts.items():
-            for i, out in zip(own, _outcomes(suite.table, file_label, frame, exps, _run_gx(frame, suite.name, exps, parameters), stage)):
+            for i, out in zip(own, _outcomes(suite.table, file_label, frame, exps, _run_gx(frame, suite.name, exps, parameters), stage,
+                                             parameters=parameters)):
                 outcomes[key][i] = out
     return outcomes
 

@@ -25,9 +25,12 @@ def _norm_unit(unit: object) -> str:
     return str(unit or "").replace(",", "").replace(" ", "").lower()
 
 
-def indicators(typed: pd.DataFrame, raw: pd.DataFrame, definitions: pd.DataFrame) -> pd.DataFrame:
+def indicators(typed: pd.DataFrame, raw: pd.DataFrame, definitions: pd.DataFrame,
+               populations: pd.DataFrame | None = None) -> pd.DataFrame:
     """Adds rate_from_counts / rate_gap / rate_tolerance, change_from_values / change_gap /
-    change_tolerance, defined_unit / unit_matches and percentage flags."""
+    change_tolerance, defined_unit / unit_matches, percentage flags (and ``statistic``, which the suite uses to skip
+    the count-above-denominator check for a mean per person), and the population columns of ``_populations``
+    (``populations``: the populations table, all areas)."""
     out = typed.copy()
     defs = definitions.set_index("indicator_id")
     out["defined_unit"] = out["indicator_id"].map(defs["unit"])
@@ -67,6 +70,86 @@ def indicators(typed: pd.DataFrame, raw: pd.DataFrame, definitions: pd.DataFrame
         _norm_unit(pub) == _norm_unit(defined) if isinstance(defined, str) else False
         for pub, defined in zip(out["published_unit"], out["defined_unit"])
     ]
+    return _populations(out, raw, populations)
+
+
+#: How far (relative) the population that a published count and rate imply may lie from the reference population
+#: (the area's population in populations.csv, else the median of what its other periods imply) before a warning:
+#: 10%, beyond the rounding of the published rate, which is allowed for separately. A 10–17 population changes
+#: by a few per cent a year; a larger gap points at a wrong count, rate, unit or period.
+POPULATION_TOLERANCE = 0.10
+#: Other periods whose implied populations are compared: those ending at most this many days from the row's end.
+POPULATION_OTHER_PERIODS_DAYS = 3 * 366
+
+
+def _populations(out: pd.DataFrame, raw: pd.DataFrame, populations: pd.DataFrame | None) -> pd.DataFrame:
+    """Population columns for rates (``statistic`` = rate).
+
+    * ``population`` / ``population_text`` / ``population_same_period``: the area's published 10–17 population
+      for the row's period from populations.csv (``reference.population_for_period``: a reference date within the
+      period, else the nearest within a year), on the area's own rows; blank otherwise. ``indicators._estimate``
+      uses it for a rate published without its population.
+    * ``implied_population`` (with ``implied_population_low`` / ``_high``, the range the rounding of the published
+      rate allows): a published count ÷ the published rate × multiplier, or a published denominator.
+    * ``reference_population`` / ``reference_population_source``: what it is checked against — the area's
+      population above, else the median of the populations implied by the same area's and comparator's other
+      rate rows within three years — and ``population_gap`` (relative distance outside the implied range) with
+      ``population_tolerance`` (``POPULATION_TOLERANCE``): the suite warns when the gap is larger.
+    """
+    from .reference import population_for_period
+
+    for column in ("population", "implied_population", "implied_population_low", "implied_population_high",
+                   "reference_population", "population_gap", "population_tolerance"):
+        out[column] = np.nan
+    out["population_text"] = None
+    out["population_same_period"] = None
+    out["reference_population_source"] = None
+    if out.empty:
+        return out
+    is_rate = out["statistic"] == "rate"
+    usable = populations
+    if usable is not None and not usable.empty and "population" in usable:
+        usable = usable[pd.to_numeric(usable["population"].astype(str).str.replace(",", "", regex=False), errors="coerce") > 0]
+    for idx in out.index[is_rate & (out["comparator"] == "area")]:
+        found = population_for_period(usable, out.at[idx, "area_id"], out.at[idx, "period_start"], out.at[idx, "period_end"])
+        if found is not None:
+            out.at[idx, "population"] = found["population"]
+            out.at[idx, "population_text"] = found["text"]
+            out.at[idx, "population_same_period"] = bool(found["same_period"])
+
+    published = (out["value_status"] == "published")
+    counted = (is_rate & published & out["numerator"].notna() & (out["value"] > 0)
+               & (out["numerator_status"].fillna("published") == "published"))
+    half = _half_unit(raw["value"]).reindex(out.index)
+    implied = out["numerator"] / out["value"] * out["multiplier"]
+    low = out["numerator"] / (out["value"] + half) * out["multiplier"]
+    high = (out["numerator"] / (out["value"] - half) * out["multiplier"]).where(out["value"] - half > 0, np.inf)
+    with_den = is_rate & out["denominator"].notna() & (out["denominator_status"].fillna("published") == "published")
+    out["implied_population"] = implied.where(counted & ~with_den).fillna(out["denominator"].where(with_den))
+    out["implied_population_low"] = low.where(counted & ~with_den).fillna(out["denominator"].where(with_den))
+    out["implied_population_high"] = high.where(counted & ~with_den).fillna(out["denominator"].where(with_den))
+
+    checked = out.index[out["implied_population"].notna()]
+    for idx in checked:
+        ref, text = np.nan, None
+        if out.at[idx, "comparator"] == "area" and not pd.isna(out.at[idx, "population"]):
+            ref, text = out.at[idx, "population"], f"populations.csv: {out.at[idx, 'population_text']}"
+        else:
+            others = out[(out["area_id"] == out.at[idx, "area_id"]) & (out["comparator"] == out.at[idx, "comparator"])
+                         & out["implied_population"].notna() & (out.index != idx)]
+            others = others[(others["period_end"] - out.at[idx, "period_end"]).abs().dt.days <= POPULATION_OTHER_PERIODS_DAYS]
+            if len(others):
+                ref = float(others["implied_population"].median())
+                text = "median of the populations implied by " + "; ".join(
+                    f"{r['indicator_id']} {r['period_label']} ({r['implied_population']:,.0f})" for r in others.to_dict("records"))
+        if pd.isna(ref) or ref <= 0:
+            continue
+        lo, hi = out.at[idx, "implied_population_low"], out.at[idx, "implied_population_high"]
+        out.at[idx, "reference_population"] = round(float(ref), 1)
+        out.at[idx, "reference_population_source"] = text
+        out.at[idx, "population_gap"] = max(0.0, lo - ref, ref - hi) / ref
+        out.at[idx, "population_tolerance"] = POPULATION_TOLERANCE
+    out["implied_population"] = out["implied_population"].round(1)
     return out
 
 

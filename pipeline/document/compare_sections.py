@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import charts, narrative
+from ..data.reference import group_label
 from ..analysis import inspection
 from ..analysis.compare import AreaSummary, aligned_indicators, area_differences, load_summaries
 from ..analysis.indicators import fmt_number
@@ -55,7 +56,7 @@ def introduction(c: Comparison) -> str:
     ]
     table = pd.DataFrame([{
         "Area": s.name, "Service": s.data.area["service_name"], "Plan period": s.data.area["plan_period_label"],
-        "Region": s.data.area["region"], "Data-quality warnings": len(s.data.report.warnings),
+        "Region": group_label(s.data.area["region"]), "Data-quality warnings": len(s.data.report.warnings),
     } for s in c.summaries])
     lines.append(md_table(table, "Areas compared", "tbl-areas"))
     return "\n".join(lines)
@@ -86,11 +87,11 @@ def indicators_section(c: Comparison) -> str:
         rows = pd.DataFrame({
             "area_name": g["area"], "value": g["value"], "lower": g["lower"], "upper": g["upper"],
             "period_label": g["period"], "result": g["result"], "reference": g["benchmark_value"],
+            "reference_label": g["benchmark"],
         })
         fig = charts.dot_plot(rows, c.figures_dir / f"fig-cmp-{indicator_id}.png", name, g["value_text"].iloc[0].split(" ", 1)[-1]
                               if not g["value_text"].iloc[0].endswith("%") else "per cent", None,
-                              f"fig-cmp-{indicator_id.replace('_', '-')}",
-                              f"{name} by area with 95% intervals where calculable; grey ticks: each area's own same-period benchmark")
+                              f"fig-cmp-{indicator_id.replace('_', '-')}")
         out.append(fig.markdown() + "\n")
     return "\n".join(out)
 
@@ -116,6 +117,11 @@ def money_section(c: Comparison) -> str:
         })
         for r in s.budget_by_group.to_dict("records"):
             shares.append({"area": s.name, "agency_group": AGENCY_GROUPS.get(r["agency_group"], r["agency_group"].replace("_", " ")), "share": r["share"], "amount": r["amount_gbp"]})
+    years = sorted({s.budget_year for s in c.summaries if s.budget_year})
+    if len(years) > 1:
+        out.append(f"**These budgets are for different financial years** ({join_and([md_escape(y) for y in years])}): money is "
+                   "compared only within the same financial year, so the amounts below are shown side by side for reference, "
+                   "not as a comparison; prices, grants and responsibilities change between years.\n")
     out.append(md_table(pd.DataFrame(rows), "Budget, budget per 10–17 resident and Youth Justice Board grant share", "tbl-money"))
     if shares:
         frame = pd.DataFrame(shares)
@@ -221,11 +227,11 @@ def differences_section(c: Comparison) -> str:
 
 
 def sources_section(c: Comparison) -> str:
-    from .sections import SEED_TITLES
+    from ..data.reference import source_title
 
     docs = set()
     for s in c.summaries:
         for t in s.data.tables.values():
             if t is not None and not t.empty and "source_document" in t:
                 docs.update(t["source_document"].dropna().astype(str))
-    return "# Sources {#sec-cmp-sources}\n\n" + "\n".join(f"- {md_escape(SEED_TITLES.get(d, d))} ({md_code(d)})" for d in sorted(docs)) + "\n"
+    return "# Sources {#sec-cmp-sources}\n\n" + "\n".join(f"- {md_escape(source_title(d))} ({md_code(d)})" for d in sorted(docs)) + "\n"

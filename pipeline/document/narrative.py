@@ -166,5 +166,14 @@ def describe_trend(trend: stats.Trend) -> str:
     if trend.status != "calculated":
         return f"Trend: cannot be calculated — {md_escape(trend.reason)}."
     if trend.direction == "no significant change":
-        return f"Trend: no significant change over {trend.n_points} annual points ({trend.method}, p = {p_text(trend.p_value)})."
-    return f"Trend: significantly {trend.direction} over {trend.n_points} annual points ({trend.method}, p = {p_text(trend.p_value)})."
+        text = f"Trend: no significant change over {trend.n_points} annual points ({trend.method}, p = {p_text(trend.p_value)})."
+    else:
+        text = f"Trend: significantly {trend.direction} over {trend.n_points} annual points ({trend.method}, p = {p_text(trend.p_value)})."
+        # Fingertips marks trends at 99.8% too (control limits): say whether the trend holds at that level
+        strict = 1 - stats.CONTROL_LEVELS[-1]
+        holds = trend.p_value is not None and trend.p_value < strict
+        text += f" {'It is' if holds else 'It is not'} significant at the {stats.CONTROL_LEVELS[-1] * 100:.1f}% level (p < {strict:.3f})."
+    if trend.scaled and trend.dispersion is not None:
+        text += (f" The counts vary more than a Poisson or binomial model allows (dispersion φ = {trend.dispersion:.1f}), so the "
+                 f"test is scaled for it; unscaled it would give p = {p_text(trend.unscaled_p_value)}.")
+    return text

@@ -19,34 +19,19 @@ import pandas as pd
 
 from . import charts, narrative
 from ..analysis import disclosure, inspection, stats
+from ..data import reference
 from ..data.contracts import ValidationReport, read_report
 from ..analysis.money import budget_years
 from ..data.dataset import AreaData, budget_in_pounds, load_area
 from ..analysis.indicators import IndicatorPeriod, area_indicators, fmt_number, fmt_value, indicator_trend, interval_text
+from ..data.reference import group_label
 from .wording import SYNTHETIC_TEXT
 from .markdown import join_and, md_code, md_escape, md_table  # noqa: F401 - md_table is part of this module's API
 
-SEED_TITLES = {
-    "000_f1cbd793753f05a1.txt": "Oxfordshire Youth Justice Service Strategic Plan 2018–2021",
-    "001_180bddaeaa683fd4.txt": "HM Inspectorate of Probation, inspection of youth offending services in Oxfordshire (May 2020)",
-    "002_4b24d57fc4b0d66d.txt": "Buckinghamshire YOS Youth Justice Strategic Plan 2016–17",
-    "003_d2a9845bdf0a587e.txt": "HM Inspectorate of Probation press release on the Oxfordshire inspection (May 2020)",
-    "004_c759a724d34c8651.txt": "Warwickshire Youth Justice Service Strategic Plan 2018/19 (with its cabinet report)",
-}
-SEED_SHORT = {
-    "000_f1cbd793753f05a1.txt": "Oxfordshire plan",
-    "001_180bddaeaa683fd4.txt": "Inspection report",
-    "002_4b24d57fc4b0d66d.txt": "Buckinghamshire plan",
-    "003_d2a9845bdf0a587e.txt": "Inspection press release",
-    "004_c759a724d34c8651.txt": "Warwickshire plan",
-}
-
-
 def short_source(text: str) -> str:
-    """'000_f1cb….txt, 6.2 c. Reducing custody' -> 'Oxfordshire plan, 6.2 c. Reducing custody' (Sources lists the files)."""
-    for doc, short in SEED_SHORT.items():
-        text = text.replace(doc, short)
-    return text
+    """'000_f1cb….txt, 6.2 c. Reducing custody' -> 'Oxfordshire plan, 6.2 c. Reducing custody': each source id with a short
+    title in data/sources.csv is replaced by it (the Sources section lists the ids with their titles)."""
+    return reference.short_source(text)
 
 
 # --------------------------------------------------------------------------- plan object
@@ -83,14 +68,15 @@ class Plan:
 
 
 def build_plan(area_id: str, figures_dir: str | Path = "figures", validation_report: str | Path | None = None,
-               build_date: str | None = None, tracking: dict | None = None) -> Plan:
-    """Load, validate and compute everything for an area's plan (raises on critical data failures).
+               build_date: str | None = None, tracking: dict | None = None, edition: str | None = None) -> Plan:
+    """Load, validate and compute everything for an edition of an area's plan (its latest when ``edition``
+    is None; raises on critical data failures).
 
     ``validation_report`` is the JSON report of a validation the build driver already ran over
     the same inputs; without it the data contracts are run here, in the notebook's kernel.
     """
     report = read_report(Path(validation_report)) if validation_report else None
-    data = load_area(area_id, report=report)
+    data = load_area(area_id, report=report, edition=edition or None)
     ips = area_indicators(data.table("indicators"), data.definitions, data.table("measures"))
     return Plan(
         data=data,
@@ -151,7 +137,7 @@ def _source_text(src: Any) -> str:
     if isinstance(src, dict):
         doc = src.get("document") or src.get("source_document") or ""
         sec = src.get("section") or src.get("source_section") or ""
-        return f"{SEED_SHORT.get(doc, doc)}, {sec}".strip(", ")
+        return f"{reference.source_short_title(doc) or doc}, {sec}".strip(", ")
     if isinstance(src, list):
         return "; ".join(_source_text(s) for s in src)
     return short_source(str(src))
@@ -184,7 +170,38 @@ def _money(amount: float) -> str:
 # --------------------------------------------------------------------------- sections
 
 
+def review_notice(plan: Plan) -> str:
+    """A draft notice when the edition's content was carried forward and not yet reviewed ('' otherwise)."""
+    review = plan.content.get("review") if isinstance(plan.content, dict) else None
+    if not isinstance(review, dict) or str(review.get("status", "")) != "to_review":
+        return ""
+    return (f"::: {{.callout-important}}\n**Draft for review.** This edition's text was carried forward from the "
+            f"{md_escape(str(review.get('carried_from', 'previous')))} edition and has not been reviewed yet: "
+            f"{md_escape(str(review.get('note', '')))}\n:::\n\n")
+
+
 def title_block(plan: Plan) -> str:
+    area = plan.data.area
+    notice = review_notice(plan)
+    if notice:
+        return notice + _title_text(plan)
+    return _title_text(plan)
+
+
+#: How the title block names the document a plan is rebuilt from, by the kind of its source (sources.csv).
+SOURCE_KIND_WORDS = {"plan": "the published plan", "committee_report": "the committee report",
+                     "inspection_report": "the inspection report", "statistics": "the published statistics"}
+
+
+def _rebuilt_from(area: dict) -> str:
+    """'the published plan', 'the committee report', ... from the kind of the edition's source document."""
+    from ..data.reference import source
+
+    row = source(str(area.get("plan_source_document") or "")) or {}
+    return SOURCE_KIND_WORDS.get(str(row.get("kind") or ""), "its source documents")
+
+
+def _title_text(plan: Plan) -> str:
     area = plan.data.area
     if plan.data.synthetic:
         return (
@@ -196,8 +213,10 @@ def title_block(plan: Plan) -> str:
         )
     return (
         f"This is the Youth Justice Strategic Plan of **{md_escape(area['service_name'])}** for "
-        f"**{md_escape(area['plan_period_label'])}**, rebuilt reproducibly from the published plan and related documents "
-        f"({md_escape(area['region'])}, {md_escape(area['police_force_area'])} police force area, ONS code {md_escape(area['ons_code'])}). "
+        f"**{md_escape(area['plan_period_label'])}** (edition {md_escape(area.get('edition', ''))}, figures known by "
+        f"{md_escape(_date_text(area['data_cutoff']))}), rebuilt reproducibly from {md_escape(_rebuilt_from(area))} and related documents "
+        f"({md_escape(group_label(area['region']))}, {md_escape(group_label(area['police_force_area']))} police force area, "
+        f"ONS code {md_escape(area['ons_code'])}). "
         f"Periods differ between indicators: each figure is shown with its own period. Built {md_escape(plan.build_date)}.\n"
     )
 
@@ -241,6 +260,7 @@ def glance_table(plan: Plan) -> str:
                 "95% interval": interval_text(latest.estimate, defn),
                 "Benchmark": vs,
                 "Change on previous period": change,
+                "Up to date?": staleness(plan, latest) or "yes",
             }
         )
     if not rows:
@@ -249,10 +269,39 @@ def glance_table(plan: Plan) -> str:
                     markdown_columns=("Benchmark",))
 
 
+#: What each absent topic is called in the sentences of ``absent``.
+TOPIC_WORDS = {"budget": "budget table", "grant_expenditure": "grant expenditure plan", "staffing": "staffing figures",
+               "governance": "description of its governance arrangements", "partnerships": "partnership arrangements",
+               "profile": "offending or caseload profile", "priorities": "priorities", "risks": "risks to delivery",
+               "inspection": "inspection findings"}
+
+#: Where an analyst enters each topic.
+TOPIC_HOME = {"budget": "data/budget.csv", "grant_expenditure": "data/grant_expenditure.csv", "staffing": "data/staffing.csv",
+              "profile": "data/measures.csv", "inspection": "data/inspections.csv"}
+
+
+def absent(plan: Plan, topic: str) -> str:
+    """Why a topic is missing, from the data: the source publishes none (a row of data/not_published.csv,
+    with its source), or nothing has been entered for this edition yet (where to enter it)."""
+    what = TOPIC_WORDS[topic]
+    rows = plan.data.tables.get("not_published")
+    if rows is not None and not rows.empty:
+        match = rows[rows["topic"] == topic]
+        if not match.empty:
+            r = match.iloc[0]
+            note = f" {md_escape(str(r['note']))}" if isinstance(r.get("note"), str) and r["note"].strip() else ""
+            source = short_source(f"{r['source_document']}, {r['source_section']}")
+            return f"The source document publishes no {what} ({md_escape(source)}).{note}\n"
+    home = TOPIC_HOME.get(topic, f"data/content/{plan.data.area_id}/{plan.data.edition}.yml")
+    kind = "this synthetic demonstration" if plan.data.synthetic else "this edition"
+    verb = "have" if what.split()[-1].endswith("s") else "has"
+    return f"No {what} {verb} been entered for {kind} ({md_code(home)}).\n"
+
+
 def governance(plan: Plan) -> str:
     out = [_section("Structures and governance", "sec-governance")]
     gov = _content(plan, "governance")
-    out.append(content_block(gov) if gov else "The plan does not describe its governance arrangements.\n")
+    out.append(content_block(gov) if gov else absent(plan, "governance"))
     partners = _content(plan, "partnerships", "partnership_arrangements")
     if partners:
         out.append("## Partnership arrangements {#sec-partnerships}\n")
@@ -264,7 +313,7 @@ def resources(plan: Plan) -> str:
     out = [_section("Resources and value for money", "sec-resources")]
     years = budget_years(plan.data.table("budget"))
     if not years:
-        out.append("No budget table is published for this area.\n")
+        out.append(absent(plan, "budget"))
     for by in years:
         yb, year = by.rows, by.year
         unit_note = f" {md_escape(plan.area_name)} publishes its budget in £000; the figures below are converted to pounds." if by.unit == "GBP_thousands" else ""
@@ -319,7 +368,7 @@ def staffing(plan: Plan) -> str:
     s = plan.data.table("staffing")
     if s is None or s.empty:
         note = _content(plan, "staffing_note")
-        out.append(content_block(note) if note else "No staffing figures are published for this area.\n")
+        out.append(content_block(note) if note else absent(plan, "staffing"))
         return "\n".join(out)
     totals = s[s["attribute"] == "total"][["role", "count"]].copy()
     rows = []
@@ -347,6 +396,77 @@ def staffing(plan: Plan) -> str:
     note = _content(plan, "staffing_note")
     if note:
         out.append(content_block(note))
+    return "\n".join(out)
+
+
+def _months_between(earlier, later) -> int:
+    a, b = pd.Timestamp(earlier), pd.Timestamp(later)
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def staleness(plan: Plan, ip: IndicatorPeriod) -> str:
+    """'' for a figure recent enough, else why it is stale (its period ended more than the edition's
+    ``stale_after_months`` before the data cut-off)."""
+    area = plan.data.area
+    cutoff, limit = area.get("data_cutoff"), area.get("stale_after_months")
+    if cutoff is None or limit in (None, "") or pd.isna(cutoff):
+        return ""
+    age = _months_between(ip.period_end, cutoff)
+    if age <= int(limit):
+        return ""
+    return f"stale: the period ended {age} months before the plan's data cut-off (limit {int(limit)} months)"
+
+
+def _date_text(value) -> str:
+    d = pd.Timestamp(value)
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def changes_since_last_plan(plan: Plan) -> str:
+    """Each indicator's headline in the previous edition against this edition's, with the change and its
+    significance; '' for an area's first edition."""
+    from ..analysis.since_last_plan import changes_since
+    from ..data.editions import previous_edition, resolve_edition
+
+    area = plan.data.area
+    if not area.get("edition"):
+        return ""
+    before = previous_edition(resolve_edition(area["area_id"], area["edition"]))
+    if before is None:
+        return ""
+    out = [_section("What changed since the last plan", "sec-changes")]
+    out.append(
+        f"The previous plan of {md_escape(plan.area_name)} was the {md_escape(before.edition)} edition "
+        f"({md_escape(before.row.get('plan_period_label', ''))}), with figures known by {md_escape(_date_text(before.cutoff))}; "
+        f"this {md_escape(area['edition'])} edition has figures known by {md_escape(_date_text(area['data_cutoff']))}. "
+        "Each indicator's headline (its latest period by each plan's data cut-off) is compared below.\n")
+    rows = []
+    sentences = []
+    for hc in changes_since(plan.indicators, before.cutoff):
+        defn = hc.current.definition
+        prev_text = (f"{fmt_value(hc.previous.value, defn)} ({hc.previous.period_label})" if hc.previous else "—")
+        now_text = f"{fmt_value(hc.current.value, defn)} ({hc.current.period_label})"
+        if hc.change is None:
+            result, test = hc.note, "—"
+        else:
+            ch = hc.change
+            result = ch.assessment if ch.direction != "no change" else "no change"
+            if ch.significant is None:
+                test = "not tested: " + (ch.note or "counts not published for both periods")
+            else:
+                test = f"{'significant' if ch.significant else 'not significant'} ({ch.test}, p = {narrative.p_text(ch.p_value)})"
+            verb = {"increase": "rose", "decrease": "fell", "no change": "was unchanged"}[ch.direction]
+            sentences.append(f"- The {md_escape(narrative.sentence_name(defn))} {verb} from {md_escape(prev_text)} to "
+                             f"{md_escape(now_text)}: {md_escape(result)}; {md_escape(test)}.")
+        rows.append({"Indicator": defn.name, "Previous plan": prev_text, "This plan": now_text,
+                     "Change": result, "Significance": test})
+    if not rows:
+        out.append("Neither plan has national indicator figures.\n")
+        return "\n".join(out)
+    if sentences:
+        out.append("\n".join(sentences) + "\n")
+    out.append(md_table(pd.DataFrame(rows), f"Headline indicators, previous plan ({before.edition}) and this plan "
+                        f"({area['edition']}), {plan.area_name}", "tbl-changes"))
     return "\n".join(out)
 
 
@@ -397,6 +517,7 @@ def performance(plan: Plan) -> str:
                 out.append(narrative.describe_change(ip) + "\n")
         out.append(narrative.describe_trend(indicator_trend(periods)) + "\n")
         out.append(_figure(plan, charts.indicator_chart(periods, _fig_path(plan, f"fig-{indicator_id}"), plan.area_name)))
+    out.append(left_out_indicators(plan))
     if quals:
         out.append("## Comparisons published without figures {#sec-qualitative}\n")
         out.append("The plan makes these comparisons without publishing the comparator figures, so they cannot be tested here:\n")
@@ -408,6 +529,27 @@ def performance(plan: Plan) -> str:
         out.append(custody_count_change(custody_counts, _custody_polarity(plan)) + "\n")
     if not plan.indicators:
         out.append("No national indicator figures are available for this area.\n")
+    return "\n".join(out)
+
+
+def left_out_indicators(plan: Plan) -> str:
+    """Indicators whose definition row failed its data contract: they could not be shown (their rows were left out,
+    every other indicator is shown). Empty when none was left out."""
+    failures: dict[str, list] = {}
+    for o in plan.data.report.left_out:
+        if o.table == "indicator_definitions":
+            for indicator_id in o.left_out:
+                failures.setdefault(indicator_id, []).append(o)
+    if not failures:
+        return ""
+    out = ["## Indicators that could not be shown {#sec-indicators-left-out}\n"]
+    for indicator_id, outcomes in failures.items():
+        reasons = "; ".join(
+            f"{o.file}, line{'s' if len(o.rows) > 1 else ''} {', '.join(map(str, o.rows))}, column '{o.column}': "
+            f"{o.description.split(' — indicator ')[0]}" for o in outcomes)
+        out.append(f"::: {{.callout-warning}}\n**The indicator {md_code(indicator_id)} could not be shown.** Its definition failed "
+                   f"the data contract ({md_escape(reasons)}), so its figures are left out of this plan; every other indicator "
+                   "is shown. See the data-quality appendix.\n:::\n")
     return "\n".join(out)
 
 
@@ -466,7 +608,7 @@ def _measure_value(row: dict) -> str:
 def measures_table(frame: pd.DataFrame, caption: str, table_id: str) -> str:
     rows = []
     for r in frame.to_dict("records"):
-        comparator = "" if r.get("comparator") in (None, "area") else f" ({str(r['comparator']).replace('_', ' ')})"
+        comparator = "" if r.get("comparator") in (None, "area") else f" ({reference.group_label(str(r['comparator']))})"
         rows.append({
             "Measure": f"{r['label']}{comparator}",
             "Value": _measure_value(r),
@@ -499,7 +641,7 @@ def profile(plan: Plan) -> str:
         for period, g in m.groupby("period_label", sort=False):
             out.append(measures_table(g, f"{title}, {period}, {plan.area_name}", f"{tid}-{_slug(period)}"))
     if not found:
-        out.append("The plan publishes no offending or caseload profile.\n")
+        out.append(absent(plan, "profile"))
     return "\n".join(out)
 
 
@@ -569,8 +711,28 @@ def inspection_section(plan: Plan) -> str:
     return "\n".join(out)
 
 
+def previous_priorities(plan: Plan) -> str:
+    """'Progress on last year's priorities' (carried forward by ``yjplan new-edition``), '' when there are none."""
+    carried = plan.content.get("previous_priorities") if isinstance(plan.content, dict) else None
+    if not carried:
+        return ""
+    out = ["## Progress on last year's priorities {#sec-previous-priorities}\n"]
+    for item in carried if isinstance(carried, list) else [carried]:
+        if isinstance(item, dict):
+            title = md_escape(str(item.get("title", "")))
+            progress = str(item.get("progress", "") or "")
+            marker = " *(to review)*" if progress.startswith("TO REVIEW") else ""
+            out.append(f"- **{title}**: {md_escape(progress)}{marker}")
+        else:
+            out.append(f"- {md_escape(str(item))}")
+    return "\n".join(out) + "\n"
+
+
 def priorities(plan: Plan) -> str:
     out = [_section("Priorities", "sec-priorities")]
+    carried = previous_priorities(plan)
+    if carried:
+        out.append(carried)
     pri = _content(plan, "priorities")
     if not pri:
         out.append("No priorities are recorded in the area's content file.\n")
@@ -640,9 +802,10 @@ def sources(plan: Plan) -> str:
     area = plan.data.area
     docs.setdefault(str(area.get("source_document")), set()).add(str(area.get("source_section")))
     for doc in sorted(docs):
-        title = SEED_TITLES.get(doc, doc)
+        title = reference.source_title(doc)
         secs = "; ".join(sorted(docs[doc]))
-        short = f" — cited in tables as *{SEED_SHORT[doc]}*" if doc in SEED_SHORT else ""
+        short_title = reference.source_short_title(doc)
+        short = f" — cited in tables as *{short_title}*" if short_title else ""
         out.append(f"- **{md_escape(title)}** ({md_code(doc)}{short}): {md_escape(secs)}.")
     out.append(
         "\nFigures are reproduced as published. Derived figures are labelled where they appear. Names of staff and officials "

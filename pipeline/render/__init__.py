@@ -1,4 +1,4 @@
-"""Rendering executed plan notebooks to HTML and PDF.
+"""Rendering executed plan notebooks to HTML, PDF and Word (DOCX).
 
 Two back-ends produce the same documents from the same templates (``pipeline/templates``):
 
@@ -7,6 +7,9 @@ Two back-ends produce the same documents from the same templates (``pipeline/tem
   compiles the PDF with its embedded fonts.
 * ``quarto`` (when a ``quarto`` executable is on PATH or in $QUARTO_PATH): ``quarto render`` of a
   Quarto-ready copy of the notebook to ``html`` and ``typst``, in a private project folder.
+
+Word documents come from pandoc (the wheel's, or Quarto's) with ``templates/reference.docx``, and
+are finished the same way for both back-ends by ``docx.finish_docx`` (python-docx).
 
 Neither ever executes code: the notebooks arrive executed by papermill.
 
@@ -121,17 +124,20 @@ def _check_stem(stem: str) -> str:
 
 def render_document(executed_notebook: Path, out_dir: Path, stem: str, formats=("html", "pdf"),
                     metadata: dict | None = None, renderer: str = "auto") -> dict[str, Path]:
-    """Render an executed notebook to ``out_dir/<stem>.html`` and/or ``out_dir/<stem>.pdf``.
+    """Render an executed notebook to ``out_dir/<stem>.html``, ``.pdf`` and/or ``.docx`` (``formats``).
 
     Never executes code. Everything is rendered in a private folder beside ``out_dir`` and moved
     into place only when every requested format succeeded, so a failure leaves no partial file
     in ``out_dir`` (files already there are left untouched). Safe to run concurrently for
-    different stems or notebooks. Returns ``{"html": path, "pdf": path}`` (requested formats).
+    different stems or notebooks. Returns ``{"html": path, "pdf": path, ...}`` (requested formats).
     """
     chosen = resolve_renderer(renderer)
     fmts = normalise_formats(formats)
     meta = normalise_metadata(metadata)
     stem = _check_stem(stem)
+    if "pdf" in fmts and not str(meta.get("title") or "").strip():
+        raise RenderError("a PDF needs a document title (metadata 'title'): every PDF is PDF/UA-1, which shows the "
+                          "title in the reader's window")
     notebook_path = Path(executed_notebook).resolve()
     out_dir = Path(out_dir).resolve()
     nb = load_notebook(notebook_path)

@@ -9,6 +9,8 @@ Pipeline::
         --pandoc -t typst  + yjplan.lua + typst/plan.typ (+ partials)--> typst source
         --typst.compile (embedded fonts only; root: a private folder holding only the
           images the document shows)--> <stem>.pdf
+        --pandoc -t docx --toc -N --reference-doc templates/reference.docx + yjplan.lua
+          --docx.finish_docx (python-docx: page header warning, table headers, properties)--> <stem>.docx
 
 Metadata (title, subtitle, author, date, lang, synthetic, ...) is passed to pandoc with ``-M``,
 so values are literal strings (not parsed as Markdown) and booleans are real booleans.
@@ -31,6 +33,7 @@ from ._common import (
     killed_message,
     CSS_FILE,
     HTML_TEMPLATE,
+    PDF_STANDARDS,
     LUA_FILTER,
     READER_FORMAT,
     TOC_DEPTH,
@@ -239,14 +242,16 @@ def compile_pdf(source: str, out_file: Path, root: Path, metadata: dict) -> Path
     """Compile typst source (in memory) to ``out_file``; images resolve relative to ``root``.
 
     Only Typst's embedded fonts are used (system fonts are ignored), so output does not depend on
-    the machine.
+    the machine. The PDF is tagged and declares the standards in ``PDF_STANDARDS`` (PDF/UA-1).
+    Used by both back-ends (Quarto writes the typst source, see quarto.compile_typst_pdf).
     """
     global _TYPST_OWNER_PID
     try:
         import typst
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise RenderError("the embedded renderer needs the typst package (pip install typst)") from exc
-    kwargs = dict(output=str(out_file), root=str(root), ignore_system_fonts=True, format="pdf")
+    kwargs = dict(output=str(out_file), root=str(root), ignore_system_fonts=True, format="pdf",
+                  pdf_standards=list(PDF_STANDARDS))
     stamp = _timestamp(metadata)
     if stamp is not None:
         kwargs["timestamp"] = stamp
@@ -324,28 +329,54 @@ def render_pdf(markdown: str, out_file: Path, metadata: dict, resource_dir: Path
         return compile_pdf(source, out_file, Path(root), metadata)
 
 
+def docx_args(metadata: dict, resource_dir: Path) -> list[str]:
+    from .docx import REFERENCE_DOCX
+
+    return [
+        "--to", "docx",
+        "--reference-doc", str(REFERENCE_DOCX),
+        "--resource-path", str(resource_dir),
+        "--toc", "--toc-depth", str(TOC_DEPTH),
+        "--number-sections",
+        *_meta_args({"toc-title": "Contents", **metadata}),
+    ]
+
+
+def render_docx(markdown: str, out_file: Path, metadata: dict, resource_dir: Path) -> Path:
+    """pandoc writes the .docx (reference.docx styles, TOC field, numbered headings); docx.py finishes it."""
+    from .docx import finish_docx
+
+    out_file = Path(out_file)
+    run_pandoc(docx_args(metadata, resource_dir) + ["--output", str(out_file)], markdown, cwd=resource_dir)
+    return finish_docx(out_file, metadata, private_paths=(Path(resource_dir), out_file.parent))
+
+
 def render(markdown: str, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,
            resource_dir: Path) -> dict[str, Path]:
-    """Render into ``staging``; returns {"html": path, "pdf": path} of the files written there.
+    """Render into ``staging``; returns {"html": path, "pdf": path, "docx": path} (those asked for).
 
-    With both formats, a thread waits for pandoc to write the HTML while this one turns the
-    markdown into typst and compiles the PDF, so the two overlap whenever a core is free. Both
-    have finished when this returns or raises (with the HTML error, if both failed).
+    With several formats, threads wait for pandoc to write the HTML and the Word document while
+    this one turns the markdown into typst and compiles the PDF, so they overlap whenever a core
+    is free. All have finished when this returns or raises (with the HTML error, if several failed).
     """
+    out = {fmt: staging / f"{stem}.{fmt}" for fmt in ("html", "pdf", "docx")}
+    jobs = {"html": lambda: render_html(markdown, out["html"], metadata, resource_dir),
+            "pdf": lambda: render_pdf(markdown, out["pdf"], metadata, resource_dir),
+            "docx": lambda: render_docx(markdown, out["docx"], metadata, resource_dir)}
+    wanted = [fmt for fmt in jobs if fmt in formats]
     files: dict[str, Path] = {}
-    html_file, pdf_file = staging / f"{stem}.html", staging / f"{stem}.pdf"
-    if "html" in formats and "pdf" in formats:
-        from concurrent.futures import ThreadPoolExecutor
+    if len(wanted) == 1:
+        files[wanted[0]] = jobs[wanted[0]]()
+        return files
+    main = "pdf" if "pdf" in wanted else wanted[-1]
+    others = [fmt for fmt in wanted if fmt != main]
+    from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yjplan-html") as pool:
-            html = pool.submit(render_html, markdown, html_file, metadata, resource_dir)
-            try:
-                files["pdf"] = render_pdf(markdown, pdf_file, metadata, resource_dir)
-            finally:
-                files["html"] = html.result()  # waits for it; raises its error first
-        return {"html": files["html"], "pdf": files["pdf"]}
-    if "html" in formats:
-        files["html"] = render_html(markdown, html_file, metadata, resource_dir)
-    if "pdf" in formats:
-        files["pdf"] = render_pdf(markdown, pdf_file, metadata, resource_dir)
-    return files
+    with ThreadPoolExecutor(max_workers=len(others), thread_name_prefix="yjplan-render") as pool:
+        futures = {fmt: pool.submit(jobs[fmt]) for fmt in others}
+        try:
+            files[main] = jobs[main]()
+        finally:
+            for fmt in others:
+                files[fmt] = futures[fmt].result()  # waits for it; the HTML's error is raised first
+    return {fmt: files[fmt] for fmt in wanted}

@@ -5,7 +5,8 @@ Quarto project in a staging folder:
 
     <staging>/project/_quarto.yml        project type default: isolates the render from any
                                           _quarto.yml above (e.g. the repository's website)
-    <staging>/project/_yjplan/...         copies of yjplan.css, yjplan.lua and the typst partials
+    <staging>/project/_yjplan/...         copies of yjplan.css, yjplan.lua, the typst partials
+                                          and reference.docx
     <staging>/project/figures/...         copies of the images the document refers to
     <staging>/project/<stem>.ipynb        the Quarto-ready copy of the executed notebook:
                                           a raw YAML front-matter cell with the metadata, then
@@ -15,7 +16,11 @@ Quarto project in a staging folder:
 and runs, with that folder as the working directory, once per format:
 
     quarto render <stem>.ipynb --to html  --no-execute --output <stem>.html
-    quarto render <stem>.ipynb --to typst --no-execute --output <stem>.pdf
+    quarto render <stem>.ipynb --to typst --no-execute --output <stem>.typ
+    (then the typst wheel compiles <stem>.typ to <stem>.pdf, tagged PDF/UA-1, as in the
+    embedded back-end)
+    quarto render <stem>.ipynb --to docx  --no-execute --output <stem>.docx
+    (then docx.finish_docx post-processes it, as in the embedded back-end)
 
 The format options are defined here once; the repository's _quarto.yml is generated from them
 (``site_project_yaml``; ``yjplan quarto-project`` rewrites it, a test checks it is current), including
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,10 +48,13 @@ from ._common import (
     RenderError,
 )
 from .notebook import join_markdown, markdown_chunks, quarto_notebook, referenced_files, write_notebook
+from ._common import REFERENCE_DOCX
 
 #: Our output format -> Quarto's format name.
-QUARTO_FORMAT = {"html": "html", "pdf": "typst"}
-OUTPUT_EXT = {"html": "html", "pdf": "pdf"}
+QUARTO_FORMAT = {"html": "html", "pdf": "typst", "docx": "docx"}
+OUTPUT_EXT = {"html": "html", "pdf": "pdf", "docx": "docx"}
+#: What quarto itself writes for each of our formats (for PDF: the typst source, see TYPST_OPTIONS).
+QUARTO_OUTPUT_EXT = {**OUTPUT_EXT, "pdf": "typ"}
 
 #: Seconds one `quarto render` may take.
 QUARTO_TIMEOUT = 900
@@ -61,30 +70,44 @@ CROSSREF = {
     "sec-prefix": "Section",
 }
 
-HTML_OPTIONS = {
-    # the same reader restrictions as the embedded back-end (no raw HTML, no raw blocks)
+#: What every format shares: the same reader restrictions as the embedded back-end (no raw HTML,
+#: no raw blocks), contents, numbering and caption places.
+COMMON_OPTIONS = {
     "from": QUARTO_READER_FORMAT,
-    "embed-resources": True,
     "toc": True,
     "toc-depth": TOC_DEPTH,
     "toc-title": "Contents",
     "number-sections": True,
     "fig-cap-location": "bottom",
     "tbl-cap-location": "top",
+}
+
+HTML_OPTIONS = {
+    **COMMON_OPTIONS,
+    "embed-resources": True,
     "include-in-header": [{"text": f'<meta http-equiv="Content-Security-Policy" content="{QUARTO_HTML_CSP}">'}],
+    # no "Other formats" links: each output is published on its own (the index links them all)
+    "format-links": False,
+    # columns sized to their content, as in the embedded back-end (Quarto otherwise gives wide
+    # pipe tables equal relative widths after the Lua filter has cleared them)
+    "tbl-colwidths": False,
 }
 
 TYPST_OPTIONS = {
-    "from": QUARTO_READER_FORMAT,
-    "toc": True,
-    "toc-depth": TOC_DEPTH,
-    "toc-title": "Contents",
-    "number-sections": True,
+    **COMMON_OPTIONS,
     "section-numbering": "1.1.1",
     "papersize": "a4",
-    "fig-cap-location": "bottom",
-    "tbl-cap-location": "top",
+    "tbl-colwidths": False,
+    # Quarto writes the typst source only; the PDF is compiled from it by the typst wheel, as in
+    # the embedded back-end: the same compiler and fonts, and tagged PDF/UA-1 (Quarto 1.7's own
+    # typst 0.13 cannot write PDF/UA), see embedded.compile_pdf.
+    "output-ext": "typ",
 }
+
+#: Word: the same TOC, numbering and captions as the other formats; reference-doc (the styles,
+#: A4, footer) is added by project_config (the copy in the project's _yjplan folder);
+#: docx.finish_docx then post-processes the file as for the embedded back-end.
+DOCX_OPTIONS = {**COMMON_OPTIONS, "tbl-colwidths": False}
 
 #: Where the private project keeps its copies of the templates (a leading _ : not an input).
 ASSETS = "_yjplan"
@@ -124,6 +147,7 @@ def project_config(assets: str = ASSETS) -> dict:
         "format": {
             "html": {**HTML_OPTIONS, "css": [f"{assets}/{CSS_FILE.name}"]},
             "typst": {**TYPST_OPTIONS, "template-partials": [f"{assets}/{p.name}" for p in TYPST_PARTIALS]},
+            "docx": {**DOCX_OPTIONS, "reference-doc": f"{assets}/{REFERENCE_DOCX.name}"},
         },
     }
 
@@ -132,47 +156,47 @@ def project_config(assets: str = ASSETS) -> dict:
 SITE_PROJECT_HEADER = """\
 # GENERATED by `yjplan quarto-project` from pipeline/render/quarto.py: edit there, not here.
 #
-# Quarto project: the published site of Youth Justice Strategic Plans (Quarto >= 1.4).
+# Quarto website of the published plans (tested with Quarto 1.7):
 #
-#   yjplan build ...        # executes the notebooks with papermill into build/site/
-#   quarto render           # renders them (never re-executing) into _site/
+#   yjplan build --all      # builds every plan (HTML, PDF, Word), the comparison and the index
+#                           # into build/site/ - the publishable site on its own
+#   quarto render           # optional: the same documents as a Quarto website in _site/
 #
-# Layout rendered here (written by the build):
-#   build/site/index.md                  the index of plans
-#   build/site/<area_id>/plan.ipynb      one executed plan per area
-#   build/site/compare/compare.ipynb     the comparison of areas
-# Outputs land beside each other per area, e.g. _site/build/site/<area_id>/plan.html and .pdf.
-# The format options are the ones the Quarto back-end gives each plan's private project, and the
-# same templates serve the embedded renderer, so all look alike. Paths are relative to this folder.
-# ipynb-filters turn each executed notebook into its document (markdown cells and text/markdown
-# outputs); the Lua filter drops unsafe links, images and attributes.
+# Quarto renders inputs in place, so it never renders build/site/ itself. The pre-render step
+# (pipeline/templates/quarto/website.py, see pipeline/render/website.py) copies what the build
+# published into quarto-site/ (git-ignored, rewritten each time): index.md, a Quarto-ready copy of
+# each executed notebook named after its published HTML, its figures, and the published PDF and
+# Word files. Pages land in _site/quarto-site/ (the index's links resolve unchanged); the
+# post-render step writes _site/index.html pointing there. Nothing under build/ is written and
+# nothing is executed. The HTML options are the Quarto back-end's; the PDF and Word files are the
+# build's own. Paths are relative to this folder.
 
 """
 
 
 def site_project_config(root: Path) -> dict:
-    """The repository's website project: the same execute, crossref, filter and format options as
-    ``project_config``, with paths relative to the repository folder ``root``."""
+    """The repository's website project: the Quarto back-end's HTML, crossref and filter options,
+    with paths relative to the repository folder ``root`` (see pipeline/render/website.py)."""
     from ._common import TEMPLATES_DIR
+    from .website import SOURCES
 
     def rel(path: Path) -> str:
         return path.relative_to(root).as_posix()
 
+    script = rel(TEMPLATES_DIR / "quarto" / "website.py")
+    html = {k: v for k, v in HTML_OPTIONS.items() if k != "embed-resources"}  # a website shares site_libs/
     return {
         "project": {"type": "website", "output-dir": "_site",
-                    "render": ["build/site/index.md", "build/site/**/*.ipynb"]},
+                    "pre-render": [script], "post-render": [f"{script} --post"],
+                    "render": [f"{SOURCES}/index.md", f"{SOURCES}/**/*.ipynb"],
+                    "resources": [f"{SOURCES}/**/*.pdf", f"{SOURCES}/**/*.docx"]},
         "website": {"title": "Youth Justice Strategic Plans", "navbar": {"left": [
-            {"text": "Plans", "href": "build/site/index.md"},
-            {"text": "Comparison", "href": "build/site/compare/compare.ipynb"}]}},
+            {"text": "Plans", "href": f"{SOURCES}/index.md"}]}},
         "lang": "en-GB",
         "execute": dict(EXECUTE),
-        "ipynb-filters": [rel(TEMPLATES_DIR / "quarto" / "nbfilter.py")],
         "filters": [rel(LUA_FILTER)],
         "crossref": dict(CROSSREF),
-        "format": {
-            "html": {**HTML_OPTIONS, "css": [rel(CSS_FILE)]},
-            "typst": {**TYPST_OPTIONS, "template-partials": [rel(p) for p in TYPST_PARTIALS]},
-        },
+        "format": {"html": {**html, "css": [rel(CSS_FILE)]}},
     }
 
 
@@ -184,7 +208,7 @@ def site_project_yaml(root: Path) -> str:
 def render_argv(quarto: str, stem: str, fmt: str) -> list[str]:
     """The command line for one format (run with the private project as working directory)."""
     return [quarto, "render", f"{stem}.ipynb", "--to", QUARTO_FORMAT[fmt], "--no-execute",
-            "--output", f"{stem}.{OUTPUT_EXT[fmt]}"]
+            "--output", f"{stem}.{QUARTO_OUTPUT_EXT[fmt]}"]
 
 
 def _dump_yaml(data: dict) -> str:
@@ -214,15 +238,19 @@ def prepare_project(nb: dict, source_dir: Path, project: Path, stem: str, metada
     (project / "_quarto.yml").write_text(_dump_yaml(project_config()), encoding="utf-8")
     assets = project / ASSETS
     assets.mkdir(exist_ok=True)
-    for path in (CSS_FILE, LUA_FILTER, *TYPST_PARTIALS):
+    for path in (CSS_FILE, LUA_FILTER, *TYPST_PARTIALS, REFERENCE_DOCX):
         shutil.copy2(path, assets / path.name)
     _copy_resources(join_markdown(markdown_chunks(nb)), source_dir, project)
     return write_notebook(ready, project / f"{stem}.ipynb")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def run_quarto(argv: list[str], cwd: Path) -> None:
     env = dict(os.environ)
     env.setdefault("QUARTO_LOG_LEVEL", "WARNING")
+    env["NO_COLOR"] = "1"  # plain messages (no ANSI colour codes in the run summary)
     try:
         proc = subprocess.run(argv, cwd=str(cwd), capture_output=True, timeout=QUARTO_TIMEOUT, env=env, check=False)
     except subprocess.TimeoutExpired as exc:
@@ -231,9 +259,30 @@ def run_quarto(argv: list[str], cwd: Path) -> None:
         raise RenderError(f"could not run quarto ({argv[0]}): {exc}") from exc
     if proc.returncode != 0:
         out = (proc.stderr or b"").decode("utf-8", "replace").strip() or (proc.stdout or b"").decode("utf-8", "replace").strip()
+        out = _ANSI.sub("", out)
         tail = "\n".join(out.splitlines()[-25:])
         killed = killed_message("quarto", proc.returncode)
         raise RenderError(killed or f"quarto render failed (exit {proc.returncode}): {' '.join(argv[1:])}\n{tail}")
+
+
+def compile_typst_pdf(project: Path, stem: str, markdown: str, metadata: dict) -> Path:
+    """Compile the typst source quarto wrote (``<stem>.typ``) to ``<stem>.pdf`` with the typst wheel.
+
+    The typst root is a private folder holding only the images the document shows, as in the
+    embedded back-end (typst can read any file under its root).
+    """
+    import tempfile
+
+    from .embedded import compile_pdf, populate_typst_root
+
+    source_file = project / f"{stem}.typ"
+    if not source_file.is_file():
+        raise RenderError(f"quarto reported success but wrote no {source_file.name}")
+    source = source_file.read_text(encoding="utf-8")
+    out = project / f"{stem}.pdf"
+    with tempfile.TemporaryDirectory(prefix="typst-root-", dir=project.parent) as root:
+        populate_typst_root(Path(root), markdown, source, project)
+        return compile_pdf(source, out, Path(root), metadata)
 
 
 def render(nb: dict, notebook_path: Path, staging: Path, stem: str, formats: tuple[str, ...], metadata: dict,
@@ -243,9 +292,15 @@ def render(nb: dict, notebook_path: Path, staging: Path, stem: str, formats: tup
     files: dict[str, Path] = {}
     for fmt in formats:
         run_quarto(render_argv(quarto, stem, fmt), cwd=project)
+        if fmt == "pdf":
+            files[fmt] = compile_typst_pdf(project, stem, join_markdown(markdown_chunks(nb)), metadata)
+            continue
         produced = project / f"{stem}.{OUTPUT_EXT[fmt]}"
         if not produced.is_file():
             raise RenderError(f"quarto reported success but wrote no {produced.name}")
+        if fmt == "docx":
+            from .docx import finish_docx
+
+            finish_docx(produced, metadata, private_paths=(staging, notebook_path.parent))
         files[fmt] = produced
     return files
-

@@ -28,21 +28,19 @@ from typing import Iterator
 
 from ..errors import PipelineError
 from ..fileio import make_public, restricted_folder, write_restricted
-from ..paths import build_dir
+from ..data.editions import EDITION_PATTERN
+from ..data.ids import ID_PATTERN
+from ..paths import RESTRICTED, STAGING, build_dir, site_dir
 
-SITE, RESTRICTED, STAGING = "site", "restricted", "staging"
 
 #: A site folder name: an area id, ``compare`` or ``compare-<id>-<id>…`` (ids follow pipeline.data.ids).
 _OUTPUT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,254}")
+#: An edition's output: ``<area_id>/<edition>`` (the rules of pipeline.data.ids and pipeline.data.editions).
+_EDITION_OUTPUT = re.compile(f"{ID_PATTERN.pattern}/{EDITION_PATTERN.pattern}")
 
 
 class UnsafeOutputError(PipelineError):
     """An output name that could point outside the site folder."""
-
-
-def site_dir() -> Path:
-    """The published folder: nothing record-level, no absolute path, no failure detail goes here."""
-    return build_dir() / SITE
 
 
 def restricted_dir() -> Path:
@@ -56,13 +54,14 @@ def staging_root() -> Path:
 
 
 def output_dir(name: str) -> Path:
-    """``build/site/<name>``, after checking that ``name`` is a plain folder name of the site."""
-    if not isinstance(name, str) or not _OUTPUT_NAME.fullmatch(name):
+    """``build/site/<name>``, after checking that ``name`` is a folder of the site: ``<id>`` (e.g. the
+    comparison) or ``<area_id>/<edition>`` (an edition of a plan)."""
+    if not isinstance(name, str) or not (_OUTPUT_NAME.fullmatch(name) or _EDITION_OUTPUT.fullmatch(name)):
         raise UnsafeOutputError(f"refusing the output name {name!r}: expected lower-case letters, digits, '_' or '-', "
-                                "starting with a letter")
+                                "starting with a letter, optionally followed by '/' and an edition such as 2025-26")
     site = site_dir().resolve()
     folder = (site / name).resolve()
-    if folder.parent != site:
+    if folder.parent != site and folder.parent.parent != site:
         raise UnsafeOutputError(f"refusing the output name {name!r}: it does not name a folder of the site")
     return folder
 
@@ -70,7 +69,7 @@ def output_dir(name: str) -> Path:
 def new_staging(name: str) -> Path:
     """A fresh private staging folder for output ``name``."""
     output_dir(name)  # the name is checked before it becomes part of any path
-    folder = staging_root() / f"{name}-{uuid.uuid4().hex[:8]}"
+    folder = staging_root() / f"{name.replace('/', '@')}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True, mode=0o700)
     return folder
 
@@ -120,7 +119,7 @@ def publish(staging: Path, name: str) -> Path:
     make_public(staging)
     final.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(final.parent, 0o755)
-    trash = final.parent / f".old-{name}-{uuid.uuid4().hex[:8]}"
+    trash = final.parent / f".old-{final.name}-{uuid.uuid4().hex[:8]}"
     if final.exists():
         os.replace(final, trash)
     os.replace(staging, final)
@@ -134,7 +133,7 @@ def withdraw(name: str) -> bool:
     final = output_dir(name)
     if not final.exists():
         return False
-    trash = final.parent / f".failed-{name}-{uuid.uuid4().hex[:8]}"
+    trash = final.parent / f".failed-{final.name}-{uuid.uuid4().hex[:8]}"
     os.replace(final, trash)
     shutil.rmtree(trash, ignore_errors=True)
     return True
@@ -145,7 +144,7 @@ def withdraw(name: str) -> bool:
 
 def _failure_file(name: str) -> Path:
     output_dir(name)
-    return build_dir() / RESTRICTED / "failures" / f"{name}.json"
+    return build_dir() / RESTRICTED / "failures" / f"{name.replace('/', '@')}.json"
 
 
 def record_failure(name: str, stage: str, kind: str, message: str, kept: bool) -> Path:
@@ -235,7 +234,7 @@ def sweep() -> list[str]:
                 removed.append(child.name)
     site = site_dir()
     if site.is_dir():
-        for child in site.iterdir():
+        for child in [*site.iterdir(), *(c for d in site.iterdir() if d.is_dir() for c in d.iterdir())]:
             if child.name.startswith((".old-", ".failed-", ".failures")):
                 shutil.rmtree(child, ignore_errors=True)
                 removed.append(child.name)

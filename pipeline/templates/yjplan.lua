@@ -10,8 +10,8 @@ What it does
     [Small numbers]{.caution}: for typst they become coloured boxes (raw typst); for HTML the
     spans are left alone and styled by yjplan.css. The word is always kept: colour is never the
     only cue.
-  * Callouts ::: {.callout-warning} ... ::: (Quarto syntax). Under Quarto they are left to
-    Quarto. Otherwise a leading heading (or a title="..." attribute) becomes the callout title
+  * Callouts ::: {.callout-warning} ... ::: (Quarto syntax), drawn the same way by both
+    back-ends (under Quarto they arrive as Quarto's Callout nodes). A leading heading (or a title="..." attribute) becomes the callout title
     (so it is neither numbered nor listed in the table of contents); HTML gets
     <div class="yj-callout yj-callout-warning" role="note">, typst a bordered block.
   * Without Quarto only (Quarto's crossref does this itself):
@@ -24,6 +24,12 @@ What it does
   * Under Quarto and HTML, metadata `synthetic: true` adds the synthetic-data banner at the top
     of the page body (the embedded back-end's HTML template does this itself; PDFs get it from
     the typst template).
+  * Word (docx, both back-ends): comparison results and cautions keep their words, in character
+    styles of reference.docx ("Status Better", ..., "Caution"); callouts become paragraphs in the
+    "Callout" style with a bold title; a figure's fig-alt becomes its picture's alt text; without
+    Quarto, figure and table captions get "Figure N:" / "Table N:" labels; a synthetic plan's
+    body opens with the warning ("Synthetic Warning" style). pipeline/render/docx.py then
+    post-processes the file (page header warning, repeated table headers, properties).
   * Safety (first, both back-ends, every format): documents are read without raw HTML or raw
     blocks (pipeline/markdown.py READER_FORMAT); on top of that
       - a link is kept only if it goes to http(s) or mailto, to an in-document #anchor, or to a
@@ -38,6 +44,8 @@ What it does
 local IN_QUARTO = type(quarto) == "table" and type(quarto.doc) == "table"
 local IS_TYPST = FORMAT == "typst" or FORMAT:match("^typst") ~= nil
 local IS_HTML = (not IS_TYPST) and FORMAT:match("html") ~= nil
+-- Word (both back-ends); styles named here are defined in reference.docx (pipeline/render/docx.py)
+local IS_DOCX = FORMAT == "docx" or FORMAT == "openxml"
 
 
 -- text colour, background and border of each comparison result (kept in step with yjplan.css)
@@ -68,7 +76,7 @@ end
 local LINK_SCHEMES = { http = true, https = true, mailto = true }
 -- relative links may point to the project's own outputs only (or to a folder)
 local OUTPUT_EXTENSIONS = { html = true, pdf = true, ipynb = true, json = true, md = true, csv = true,
-  png = true, svg = true }
+  png = true, svg = true, docx = true }
 local IMAGE_EXTENSIONS = { png = true, jpg = true, jpeg = true, gif = true, svg = true, webp = true }
 -- attributes that carry a URL, script or style: never written from a document
 local UNSAFE_ATTRIBUTES = { style = true, href = true, src = true, srcset = true, srcdoc = true, action = true,
@@ -190,6 +198,10 @@ local function typst_string(s)
   return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
 end
 
+local function has_content_inlines(inlines)
+  return inlines ~= nil and pandoc.utils.stringify(inlines):match("%S") ~= nil
+end
+
 local function has_content(blocks)
   return blocks ~= nil and #blocks > 0 and pandoc.utils.stringify(blocks) ~= ""
 end
@@ -198,7 +210,23 @@ end
 -- Comparison spans and cautions
 ---------------------------------------------------------------------------------------------
 
+-- Word: the word itself, in a character style of reference.docx (bold, coloured, on a tint)
+local DOCX_SPAN_STYLE = { ["cmp-better"] = "Status Better", ["cmp-similar"] = "Status Similar",
+  ["cmp-worse"] = "Status Worse", ["cmp-none"] = "Status Not Tested", caution = "Caution" }
+
+local function docx_span(el)
+  for _, cls in ipairs({ "cmp-better", "cmp-similar", "cmp-worse", "cmp-none", "caution" }) do
+    if el.classes:includes(cls) then
+      return pandoc.Span(el.content, pandoc.Attr(el.identifier, el.classes, { ["custom-style"] = DOCX_SPAN_STYLE[cls] }))
+    end
+  end
+  return nil
+end
+
 local function span_filter(el)
+  if IS_DOCX then
+    return docx_span(el)
+  end
   if not IS_TYPST then
     return nil
   end
@@ -240,23 +268,18 @@ local function callout_type(el)
   return nil
 end
 
-local function callout_filter(el)
-  if IN_QUARTO then
-    return nil
-  end
-  local kind = callout_type(el)
-  if not kind then
-    return nil
-  end
+-- The callout as our own blocks: a bordered typst block, or divs styled by yjplan.css (HTML and
+-- any other format). `title` may be nil or empty (then a leading heading of the body, else the
+-- kind's default title).
+local function render_callout(kind, title, body, identifier, classes_in)
   local style = CALLOUT[kind]
-  local body = el.content:clone()
-  local title
-  if el.attributes["title"] and el.attributes["title"] ~= "" then
-    title = pandoc.Inlines(el.attributes["title"])
-  elseif #body > 0 and body[1].t == "Header" then
-    title = body:remove(1).content
-  else
-    title = pandoc.Inlines(style.title)
+  body = pandoc.Blocks(body or {}):clone() -- Quarto may hand over a single Block
+  if not has_content_inlines(title) then
+    if #body > 0 and body[1].t == "Header" then
+      title = body:remove(1).content
+    else
+      title = pandoc.Inlines(style.title)
+    end
   end
 
   if IS_TYPST then
@@ -276,18 +299,47 @@ local function callout_filter(el)
     return out
   end
 
-  -- HTML (and any other format): plain divs styled by yjplan.css
+  if IS_DOCX then
+    -- Word: paragraphs in reference.docx's "Callout" style (bordered, tinted), the title in bold
+    local out = pandoc.Blocks({ pandoc.Para({ pandoc.Strong(title) }) })
+    out:extend(body)
+    return pandoc.Div(out, pandoc.Attr(identifier or "", {}, { ["custom-style"] = "Callout" }))
+  end
+
   local classes = pandoc.List({ "yj-callout", "yj-callout-" .. kind })
-  for _, cls in ipairs(el.classes) do
+  for _, cls in ipairs(classes_in or {}) do
     if not cls:match("^callout") then
       classes:insert(cls)
     end
   end
-  local attrs = { role = "note" }
   return pandoc.Div({
     pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "yj-callout-title" })),
     pandoc.Div(body, pandoc.Attr("", { "yj-callout-body" })),
-  }, pandoc.Attr(el.identifier, classes, attrs))
+  }, pandoc.Attr(identifier or "", classes, { role = "note" }))
+end
+
+-- Without Quarto: ::: {.callout-warning title="..."} divs.
+local function callout_filter(el)
+  local kind = callout_type(el)
+  if not kind then
+    return nil
+  end
+  local title = nil
+  if el.attributes["title"] and el.attributes["title"] ~= "" then
+    title = pandoc.Inlines(el.attributes["title"])
+  end
+  return render_callout(kind, title, el.content, el.identifier, el.classes)
+end
+
+-- Under Quarto the same divs arrive as Quarto's Callout nodes (parsed before user filters); they
+-- are drawn the same way as without Quarto (and Quarto's icon font package is never needed).
+local function quarto_callout(c)
+  local kind = c.type
+  if not CALLOUT[kind] then
+    return nil
+  end
+  local attr = c.attr or pandoc.Attr()
+  return render_callout(kind, c.title, c.content, attr.identifier, attr.classes)
 end
 
 ---------------------------------------------------------------------------------------------
@@ -324,6 +376,19 @@ local function prefix_caption(long, label)
   return blocks
 end
 
+-- HTML: a table in a box that scrolls sideways when the table is wider than the page. The box,
+-- not the table, scrolls (the table keeps display: table, so its semantics are never lost), and it
+-- is a named, focusable region so that keyboard users can scroll it (WCAG 2.1.1; axe rule
+-- scrollable-region-focusable). Named by the table's caption (pandoc escapes the attribute).
+local function html_table_box(tbl)
+  local label = pandoc.utils.stringify(tbl.caption.long or {})
+  if label == "" then
+    label = "Table"
+  end
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-scroll" },
+    { role = "region", tabindex = "0", ["aria-label"] = label }))
+end
+
 local TYPST_LENGTH_UNITS = { ["%"] = true, pt = true, mm = true, cm = true, ["in"] = true, em = true }
 
 local function typst_length(value)
@@ -343,21 +408,28 @@ local function typst_length(value)
   return nil
 end
 
-local function typst_figure(fig, img)
+-- The arguments of typst's image(): the path, the alt text (fig-alt, else the caption, else the
+-- title: PDF/UA-1 needs one) and the size.
+local function typst_image_args(img)
   local args = { typst_string(img.src) }
   local alt = img.attributes["fig-alt"] or pandoc.utils.stringify(img.caption)
-  if alt and alt ~= "" then
+  if alt == nil or alt == "" then
+    alt = pandoc.utils.stringify(img.title or "")
+  end
+  if alt ~= "" then
     table.insert(args, "alt: " .. typst_string(alt))
   end
-  local width = typst_length(img.attributes["width"])
-  if width then
-    table.insert(args, "width: " .. width)
+  for _, dim in ipairs({ "width", "height" }) do
+    local length = typst_length(img.attributes[dim])
+    if length then
+      table.insert(args, dim .. ": " .. length)
+    end
   end
-  local height = typst_length(img.attributes["height"])
-  if height then
-    table.insert(args, "height: " .. height)
-  end
-  local code = "#figure(image(" .. table.concat(args, ", ") .. ")"
+  return table.concat(args, ", ")
+end
+
+local function typst_figure(fig, img)
+  local code = "#figure(image(" .. typst_image_args(img) .. ")"
   if has_content(fig.caption.long) then
     local caption = pandoc.write(pandoc.Pandoc(fig.caption.long), "typst", { wrap_text = "none" })
     code = code .. ",\n  caption: [" .. caption:gsub("%s+$", "") .. "]"
@@ -368,6 +440,13 @@ local function typst_figure(fig, img)
   end
   -- the trailing newline keeps a blank line (a paragraph break) before what follows
   return pandoc.RawBlock("typst", code .. "\n")
+end
+
+-- Under Quarto with typst: Quarto 1.7's typst writer (pandoc 3.6) gives images no alt text, and a
+-- PDF/UA-1 file must have it. Each image becomes typst's image() with its alt text; Quarto still
+-- makes the numbered, captioned figure around it.
+local function quarto_typst_image(img)
+  return pandoc.RawInline("typst", "#box(image(" .. typst_image_args(img) .. "))")
 end
 
 local XREF_KIND = { fig = "Figure", tbl = "Table", sec = "Section" }
@@ -410,6 +489,11 @@ local function number_and_link(doc)
       if IS_TYPST and img then
         return typst_figure(fig, img), false
       end
+      if IS_DOCX then
+        -- the image's alt text is set by docx_image_alt (both back-ends)
+        fig.caption.long = prefix_caption(fig.caption.long, caption_label("Figure", fig_n))
+        return fig, false
+      end
       if IS_HTML then
         if img and img.attributes["fig-alt"] then
           local alt = img.attributes["fig-alt"]
@@ -443,14 +527,20 @@ local function number_and_link(doc)
             pandoc.RawBlock("typst", "]\n"),
           }, false
         end
+        if IS_HTML then
+          return html_table_box(tbl), false
+        end
         return tbl, false
       end
       tbl_n = tbl_n + 1
       if tbl.identifier ~= "" then
         labels[tbl.identifier] = { kind = "Table", number = tostring(tbl_n) }
       end
-      if IS_HTML then
+      if IS_HTML or IS_DOCX then
         tbl.caption.long = prefix_caption(tbl.caption.long, caption_label("Table", tbl_n))
+      end
+      if IS_HTML then
+        return html_table_box(tbl), false
       end
       return tbl, false
     end,
@@ -508,10 +598,46 @@ local function synthetic_banner(meta)
   return nil
 end
 
+-- Word (both back-ends): a figure's fig-alt="..." becomes its image's alt text (the picture's
+-- description in Word), and a synthetic plan's body opens with the warning (the post-processing,
+-- pipeline/render/docx.py, also puts it in the page header of every page).
+local function docx_image_alt(img)
+  local alt = img.attributes["fig-alt"]
+  if not IS_DOCX or not alt or alt == "" then
+    return nil
+  end
+  img.caption = pandoc.Inlines(alt)
+  img.attributes["fig-alt"] = nil
+  return img
+end
+
+local function docx_synthetic_notice(doc)
+  local flag = doc.meta["synthetic"]
+  if not IS_DOCX or not (flag == true or (flag ~= nil and pandoc.utils.stringify(flag) == "true")) then
+    return nil
+  end
+  local text = pandoc.utils.stringify(doc.meta["synthetic-text"] or "")
+  if text == "" then
+    return nil
+  end
+  doc.blocks:insert(1, pandoc.Div({ pandoc.Para(pandoc.Inlines(text)) },
+    pandoc.Attr("", {}, { ["custom-style"] = "Synthetic Warning" })))
+  return doc
+end
+
 return {
   safety_filter,
   { Meta = synthetic_banner },
-  { Span = span_filter, Div = callout_filter },
+  { Image = docx_image_alt, Pandoc = docx_synthetic_notice },
+  { Span = span_filter, Div = callout_filter, Callout = quarto_callout },
+  {
+    Image = function(img)
+      if IN_QUARTO and IS_TYPST then
+        return quarto_typst_image(img)
+      end
+      return nil
+    end,
+  },
   {
     Pandoc = function(doc)
       if IN_QUARTO then

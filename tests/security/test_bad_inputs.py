@@ -184,7 +184,8 @@ def test_missing_required_column_stops_areas_without_rows_in_the_file(data_copy)
         ("indicators", "period_start", "2017-02-30"),
         ("measures", "period_end", "2017-13-45"),
         ("inspections", "published_date", "2020-02-30"),
-        ("areas", "plan_period_start", "2018-04-31"),
+        ("plans", "plan_period_start", "2018-04-31"),
+        ("plans", "data_cutoff", "2020-02-30"),
     ],
 )
 @pytest.mark.gx
@@ -298,7 +299,7 @@ def test_trailing_delimiter_is_named(data_copy, tmp_path, good_text):
     with pytest.raises(DataFileError) as info:
         dataset.load_area("oxfordshire")
     msg = str(info.value)
-    assert "staffing.csv: line 1, column 12" in msg and "trailing comma" in msg and "unexpected columns: none" not in msg
+    assert "staffing.csv: line 1, column 13" in msg and "trailing comma" in msg and "unexpected columns: none" not in msg
     text = "".join(ln + ",\n" for ln in good_text.splitlines())
     with pytest.raises(DataFileError, match=r"extract.csv: line 1, column 17: .*trailing comma"):
         load_extract(write(tmp_path, text))
@@ -316,7 +317,9 @@ def test_invalid_area_ids(bad):
     assert "invalid area id" in msg and "lower-case letters, digits, '_' or '-', starting with a letter" in msg
     assert "not found" not in msg and "content" not in msg
     with pytest.raises(PipelineError, match="invalid area id"):
-        dataset.read_content(bad)
+        dataset.read_content(bad, "2018-21")
+    with pytest.raises(PipelineError, match="invalid edition"):
+        dataset.read_content("oxfordshire", "../2018-21")
 
 
 def test_cli_invalid_area_id_is_not_a_missing_file():
@@ -347,11 +350,11 @@ def test_excel_workbook_named_csv(data_copy, tmp_path):
 
 
 def test_empty_yaml_content_file_says_yaml(data_copy):
-    (data_copy / "content" / "oxfordshire.yml").write_text("\n", encoding="utf-8")
+    (data_copy / "content" / "oxfordshire" / "2018-21.yml").write_text("\n", encoding="utf-8")
     with pytest.raises(DataFileError) as info:
-        dataset.read_content("oxfordshire")
+        dataset.read_content("oxfordshire", "2018-21")
     msg = str(info.value)
-    assert "content/oxfordshire.yml" in msg and "YAML" in msg and "header row" not in msg
+    assert "content/oxfordshire/2018-21.yml" in msg and "YAML" in msg and "header row" not in msg
 
 
 def test_messages_carry_no_absolute_paths(data_copy):

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import plan_file, plan_folder
+
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "tests") not in sys.path:  # conftest helpers (run_cli)
     sys.path.insert(0, str(REPO / "tests"))
@@ -211,7 +213,8 @@ def test_populate_typst_root_refuses_paths_outside_and_non_images(tmp_path):
 # ---- links, images, attributes (the Lua filter) -------------------------------------------------
 
 LINKS_KEPT = ["https://example.org/a?b=c#d", "http://example.org", "mailto:yot@example.org", "#sec-a",
-              "oxfordshire/oxfordshire-plan.html", "compare/compare.pdf", "compare/", "../index.html#sec-plans"]
+              "oxfordshire/oxfordshire-plan.html", "oxfordshire/2018-21/oxfordshire-2018-21-plan.html", "compare/compare.pdf", "compare/compare.docx", "compare/",
+              "../index.html#sec-plans"]
 LINKS_DROPPED = ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "vbscript:msgbox(1)",
                  "data:text/html,<script>alert(1)</script>", "file:///etc/passwd", "//evil.example/x.html",
                  "/etc/passwd", "ftp://example.org/x", "validation", "notes.exe"]
@@ -371,7 +374,7 @@ EVIL_OTHER = "Otherland <script>alert('xss-other')</script>"
 def _poison_data(data: Path) -> None:
     import yaml
 
-    content_file = data / "content" / f"{AREA}.yml"
+    content_file = data / "content" / AREA / "2016-17.yml"
     content = yaml.safe_load(content_file.read_text(encoding="utf-8"))
     content["summary"] = "Summary before the payloads.\n\n" + "\n\n".join(PAYLOADS.values()) + "\n\nSummary after the payloads.\n"
     single_line = [v for v in PAYLOADS.values() if "\n" not in v]
@@ -388,10 +391,20 @@ def _poison_data(data: Path) -> None:
     for row in rows:
         if row["area_id"] == AREA:
             row["area_name"], row["service_name"] = EVIL_NAME, EVIL_SERVICE
-            row["plan_period_label"] = "2016–17 <img src=x onerror=alert('xss-period')>"
         if row["area_id"] == OTHER:
             row["area_name"] = EVIL_OTHER
     with areas.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    plans = data / "plans.csv"
+    with plans.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = list(rows[0].keys())
+    for row in rows:
+        if row["area_id"] == AREA:
+            row["plan_period_label"] = "2016–17 <img src=x onerror=alert('xss-period')>"
+    with plans.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
@@ -420,7 +433,7 @@ def poisoned_site(tmp_path_factory) -> Path:
 def _pages(site: Path) -> dict[str, Path]:
     compare = sorted(p for p in site.glob("compare*/*.html"))
     assert compare, f"no comparison page in {site}"
-    return {"plan": site / AREA / f"{AREA}-plan.html", "compare": compare[0], "index": site / "index.html"}
+    return {"plan": plan_file(site, AREA, "html"), "compare": compare[0], "index": site / "index.html"}
 
 
 @pytest.mark.integration
@@ -441,9 +454,9 @@ def test_poisoned_build_outputs_are_inert(poisoned_site):
 def test_poisoned_pdf_does_not_contain_the_build_folder(poisoned_site):
     from pypdf import PdfReader
 
-    validation = (poisoned_site / AREA / "validation.json").read_text(encoding="utf-8")
+    validation = (plan_folder(poisoned_site, AREA) / "validation.json").read_text(encoding="utf-8")
     assert "expect_column_to_exist" in validation  # the marker we look for below
-    pdf = poisoned_site / AREA / f"{AREA}-plan.pdf"
+    pdf = plan_file(poisoned_site, AREA, "pdf")
     text = "".join(page.extract_text() or "" for page in PdfReader(str(pdf)).pages)
     assert "expect_column_to_exist" not in text and '"severity":' not in text
     assert 'read("validation.json")' in text.replace("“", '"').replace("”", '"')  # the payload, as text

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, plan_file, plan_folder
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,8 @@ def cli(env, *args, timeout=900):
 
 
 def texts_of(folder: Path) -> dict[Path, str]:
-    """Every file under ``folder`` as text: PDFs through pypdf, everything else as bytes decoded leniently."""
+    """Every file under ``folder`` as text: PDFs through pypdf, Word documents as their XML parts,
+    everything else as bytes decoded leniently."""
     from pypdf import PdfReader
 
     out = {}
@@ -54,6 +55,10 @@ def texts_of(folder: Path) -> dict[Path, str]:
         raw = path.read_bytes().decode("utf-8", "replace")
         if path.suffix == ".pdf":
             raw += "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+        if path.suffix == ".docx":  # a zip: its text, properties and relationships are compressed XML
+            from pipeline.render.docx import package_texts
+
+            raw += "\n".join(package_texts(path).values())
         out[path] = raw
     return out
 
@@ -125,7 +130,7 @@ def test_extract_warnings_are_published_as_counts_only(env, tmp_path):
     detail = json.loads((build_dir(env) / "restricted" / "demoshire" / "extract_validation_detail.json").read_text())
     line = rows.index(same[0]) + 2  # the header is line 1
     assert any(line in d["rows_listed"] and d["failing_rows"] >= 1 for d in detail), "row detail goes to the restricted folder"
-    html = (site(env) / "demoshire" / "demoshire-plan.html").read_text(encoding="utf-8")
+    html = plan_file(site(env), "demoshire", "html").read_text(encoding="utf-8")
     assert "failed this rule" in html, "the plan counts the failing rows"
 
 
@@ -134,7 +139,7 @@ def test_failure_details_stay_restricted(env, tmp_path):
     shutil.copyfile(REPO / "data" / "areas.csv", bad)  # not an extract at all: a file-level failure quoting its header
     use_extract(env, bad)
     code, out = cli(env, "build", "demoshire", "--format", "html", "--renderer", "embedded")
-    assert code == 1 and "FAILED  demoshire:" in out
+    assert code == 1 and "FAILED  demoshire/2019-20:" in out
     secret = tmp_path / "passwd"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
     use_extract(env, secret)
@@ -145,7 +150,7 @@ def test_failure_details_stay_restricted(env, tmp_path):
     assert not [p.name for p, t in texts.items() if "root:x" in t or "ons_code" in t or str(tmp_path) in t]
     index = (site(env) / "index.html").read_text(encoding="utf-8")
     assert "build failed" in index and "validating the data" in index
-    record = build_dir(env) / "restricted" / "failures" / "demoshire.json"
+    record = build_dir(env) / "restricted" / "failures" / "demoshire@2019-20.json"
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
     assert json.loads(record.read_text())["kind"] == "data"
 
@@ -189,14 +194,14 @@ def test_an_empty_or_unsafe_id_in_areas_csv_stops_before_any_path_is_formed(env)
 def test_missing_renderer_keeps_the_last_good_plan(env):
     code, out = cli(env, "build", "buckinghamshire", "--format", "html", "--renderer", "embedded")
     assert code == 0
-    plan = site(env) / "buckinghamshire" / "buckinghamshire-plan.html"
+    plan = plan_file(site(env), "buckinghamshire", "html")
     first = plan.read_bytes()
     no_quarto = {**env, "PATH": "/usr/bin:/bin", "QUARTO_PATH": ""}
     code, out = cli(no_quarto, "build", "buckinghamshire", "--format", "html", "--renderer", "quarto", "--force")
     assert code == 1 and "Quarto" in out and "last good plan is kept" in out
     assert plan.read_bytes() == first
     index = (site(env) / "index.html").read_text(encoding="utf-8")
-    assert "stale" in index and 'href="buckinghamshire/buckinghamshire-plan.html"' in index
+    assert "stale" in index and 'href="buckinghamshire/2016-17/buckinghamshire-2016-17-plan.html"' in index
     # pandoc missing: the same.
     code, out = cli({**env, "PYPANDOC_PANDOC": "/nonexistent/pandoc"}, "build", "buckinghamshire", "--format", "html",
                     "--renderer", "embedded", "--force")
@@ -233,7 +238,7 @@ def test_a_failure_does_not_cascade_to_the_next_notebook_in_the_same_process(env
     monkeypatch.setattr(render, "render_document", lambda *a, **k: (_ for _ in ()).throw(RenderError("simulated")))
     fourth = build.build_area("buckinghamshire", formats=("html",), renderer="embedded", progress=None, force=True)
     assert not fourth.ok and fourth.kept_previous
-    assert (site(env) / "buckinghamshire" / "buckinghamshire-plan.html").is_file()
+    assert (plan_file(site(env), "buckinghamshire", "html")).is_file()
 
 
 def test_two_runs_on_one_build_folder_take_turns(env):
@@ -243,7 +248,7 @@ def test_two_runs_on_one_build_folder_take_turns(env):
     outs = [p.communicate(timeout=600)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert any("waiting for it to finish" in o for o in outs), outs
-    assert (site(env) / "buckinghamshire" / "buckinghamshire-plan.html").is_file()
+    assert (plan_file(site(env), "buckinghamshire", "html")).is_file()
     assert not any((build_dir(env) / "staging").iterdir())
 
 
@@ -259,7 +264,7 @@ def test_killing_the_driver_stops_its_workers_and_the_next_run_cleans_up(env):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     time.sleep(8)  # long enough for a plan to finish if a worker had carried on
-    published = [p.name for p in site(env).glob("*") if (p / "build.json").exists()] if site(env).exists() else []
+    published = [str(p.parent.relative_to(site(env))) for p in site(env).glob("**/build.json")] if site(env).exists() else []
     assert published == [], f"orphan workers published {published}"
     code, out = cli(env, "build", "buckinghamshire", "--format", "html", "--renderer", "embedded")
     assert code == 0 and "leftover" in out

@@ -22,7 +22,7 @@ from ...errors import DataFileError
 from ...data.ids import check_area_id
 from ...data.loaders import LINE_COLUMN, binary_kind, check_header, read_raw_table
 from ...paths import contracts_dir, data_dir
-from . import codes
+from . import codes, kpi_columns
 
 DATE_COLUMNS = ("offence_date", "outcome_date", "release_date")
 DATE_DTYPE = "datetime64[ns]"
@@ -365,6 +365,7 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = values.astype("int64")
         else:
             out[col] = values.fillna("").astype(str)
+    out = kpi_columns.append_canonical(frame, out)  # the optional KPI columns, when the frame has them
     out.attrs.update(frame.attrs)
     kinds = set(out["data_kind"].unique())
     out.attrs["data_kind"] = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else codes.OPTIONAL_COLUMNS["data_kind"])
@@ -374,7 +375,8 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
 def ensure_extract(extract: pd.DataFrame) -> pd.DataFrame:
     """``extract`` itself when it is already canonical, else its canonical form."""
     if (
-        list(extract.columns) == list(codes.COLUMNS)
+        list(extract.columns[: len(codes.COLUMNS)]) == list(codes.COLUMNS)
+        and kpi_columns.is_canonical(extract)
         and all(extract[c].dtype == DATE_DTYPE for c in DATE_COLUMNS)
         and all(pd.api.types.is_integer_dtype(extract[c]) for c in INT_COLUMNS)
     ):
@@ -452,6 +454,7 @@ def load_extract(path: str | Path, suite: Suite | None = None, *, area_id: str |
     ordered = [c for c in codes.COLUMNS if c in raw.columns] + [c for c in raw.columns if c not in codes.COLUMNS]
     raw = raw[ordered]
 
+    suite = kpi_columns.extend_suite(suite, raw.columns)  # the same suite when the file has no KPI column
     parameters = {}
     if area_id is not None:
         parameters["extract_area_ids"] = [area_id]
@@ -461,7 +464,7 @@ def load_extract(path: str | Path, suite: Suite | None = None, *, area_id: str |
             if not (isinstance(e["kwargs"].get("value_set"), dict) and e["kwargs"]["value_set"].get("$PARAMETER") == "extract_area_ids")
         ))
     contract_report, typed = validate_frame(
-        raw, suite, label, parameters=parameters, prepare=lambda t, r: _prepare(t, r, as_of_date),
+        raw, suite, label, parameters=parameters, prepare=lambda t, r: kpi_columns.prepare(_prepare(t, r, as_of_date), as_of_date),
         redact=_redactor(suite.meta.get("direct_identifiers") or {}),
     )
     for outcome in contract_report.outcomes:
