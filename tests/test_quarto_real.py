@@ -178,7 +178,8 @@ def test_html_is_the_same_plan_and_self_contained(builds, area):
         assert not local, f"{renderer}: links to local files, so the page is not self-contained: {local[:5]}"
         assert "_files/" not in html
         assert 'id="TOC"' in html, f"{renderer}: no table of contents"
-        assert not missing_figures(rows_for(area), html_text(html)), renderer
+        golden = rows_for(f"{area}/{EDITIONS[area]}")
+        assert golden and not missing_figures(golden, html_text(html)), renderer
         # callouts drawn by our filter under Quarto too (not Quarto's icon callouts)
         assert 'class="yj-callout yj-callout-warning"' in html, renderer
         assert "callout-icon" not in html, renderer
@@ -190,7 +191,7 @@ def test_html_is_the_same_plan_and_self_contained(builds, area):
 def test_golden_figures_in_pdf_and_word_text_of_both_renderers(builds, area):
     from test_golden_figures import missing_figures, rows_for
 
-    rows = rows_for(area)
+    rows = rows_for(f"{area}/{EDITIONS[area]}")
     assert rows
     for renderer in RENDERERS:
         files = _files(builds[renderer], area)
