@@ -262,7 +262,7 @@ def test_index_links_point_to_existing_files(browser, built_site):
         elif target.stat().st_size == 0:
             problems.append(f"link {link['raw']!r} ({link['text']!r}) -> empty file {target}")
 
-    expected = [f"{a}/{a}-plan.{ext}" for a in (*AREAS, DEMO) for ext in ("html", "pdf", "docx")]
+    expected = [plan_file(Path(), a, ext).as_posix() for a in (*AREAS, DEMO) for ext in ("html", "pdf", "docx")]
     expected += ["compare/compare.html", "compare/compare.pdf", "compare/compare.docx"]
     for rel in expected:
         if (built_site / rel).resolve() not in targets:
@@ -341,7 +341,7 @@ def test_checker_finds_every_kind_of_problem(browser, tmp_path):
 
 def test_checker_catches_breakage_in_a_real_plan(browser, built_site, tmp_path):
     """Break one chart and one TOC entry in a copy of a real plan: both must be reported, nothing else."""
-    source = built_site / "oxfordshire" / "oxfordshire-plan.html"
+    source = plan_file(built_site, "oxfordshire", "html")
     html = source.read_text(encoding="utf-8")
     first_toc = html.index('<nav id="TOC"')
     href_at = html.index('href="#', first_toc)
