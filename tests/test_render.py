@@ -800,3 +800,17 @@ def test_timing_of_a_ten_page_plan(tmp_path, capsys):
     with capsys.disabled():
         print(f"\n[render timing] ~{len(pages)}-page plan, embedded back-end: HTML {t_html:.2f}s, PDF {t_pdf:.2f}s "
               f"(HTML {html.stat().st_size / 1024:.0f} KiB, PDF {pdf.stat().st_size / 1024:.0f} KiB)")
+
+
+def test_table_box_attributes_come_in_a_fixed_order():
+    """The HTML table box's attributes are written in one order in every pandoc process (a Lua table's
+    iteration order changes between processes; the same inputs must give the same bytes)."""
+    import pypandoc
+
+    from pipeline.render._common import LUA_FILTER
+
+    source = "| a | b |\n|---|---|\n| 1 | 2 |\n\n: Cap {#tbl-x}\n".encode()
+    outs = {subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "html", "-L", str(LUA_FILTER)],
+                           input=source, capture_output=True, timeout=60, check=True).stdout for _ in range(8)}
+    assert len(outs) == 1
+    assert re.search(rb'<div class="table-scroll" role="region" tabindex="0"\s+aria-label="Table 1: Cap">', outs.pop())

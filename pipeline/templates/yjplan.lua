@@ -385,8 +385,10 @@ local function html_table_box(tbl)
   if label == "" then
     label = "Table"
   end
+  -- attributes as a list of pairs: their order in the HTML is fixed (a Lua table's order is not,
+  -- and the same inputs must give the same bytes)
   return pandoc.Div({ tbl }, pandoc.Attr("", { "table-scroll" },
-    { role = "region", tabindex = "0", ["aria-label"] = label }))
+    { { "role", "region" }, { "tabindex", "0" }, { "aria-label", label } }))
 end
 
 local TYPST_LENGTH_UNITS = { ["%"] = true, pt = true, mm = true, cm = true, ["in"] = true, em = true }
