@@ -45,14 +45,19 @@ def best(fn, repeat: int):
     return min(times), result
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(argv, doc: str) -> argparse.Namespace:
+    """--rows, --repeat and --seed (shared by the KPI benchmarks), after printing the machine."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs per step (the best is printed)")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
-
     print(f"python {platform.python_version()}, pandas {pd.__version__}, {os.cpu_count()} cores")
+    return args
+
+
+def main(argv=None) -> int:
+    args = arguments(argv, __doc__)
     t0 = time.perf_counter()
     extract = make_extract(args.rows, args.seed)
     population = {a: 60000.0 for a in extract["area_id"].unique()}

@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     ne.add_argument("area", help="area id, e.g. oxfordshire")
     ne.add_argument("edition", help="the new edition (plan year), e.g. 2025-26")
     ne.add_argument("--from", dest="from_edition", default=None, help="start from this edition instead of the latest")
+    ne.add_argument("--template", default=None, help="the new edition's plan template (data/plan_templates.csv), e.g. "
+                    "yjb_2024 for the YJB's current structure; default: the previous edition's")
     return p
 
 
@@ -86,16 +88,32 @@ def cmd_new_edition(args) -> int:
     from .data.editions import start_edition
 
     try:
-        content, row = start_edition(args.area, args.edition, args.from_edition)
+        content, row = start_edition(args.area, args.edition, args.from_edition, template=args.template)
     except PipelineError as exc:
         print(f"new-edition: {exc}")
         return 1
-    print(f"Started {args.area}/{args.edition} ({row['plan_period_label']}):")
+    print(f"Started {args.area}/{args.edition} ({row['plan_period_label']}, template {row['template']}):")
     print(f"  data/plans.csv      a row for the edition (data cut-off {row['data_cutoff']}: set it to when the figures were taken)")
     print(f"  data/{content.relative_to(content.parents[2]).as_posix()}  copied, last year's priorities carried forward for review")
     print("Next: review the content file (everything marked TO REVIEW), add the edition's budget and staffing rows")
     print(f"(column edition = {args.edition}) and new indicator periods, then: yjplan build {args.area}/{args.edition}")
+    missing = _missing_content_keys(row["template"], content)
+    if missing:
+        print(f"The {row['template']} template's required sections have no text yet (the plan says 'Not yet written' and "
+              f"lists them in its data-quality appendix until you add them): {', '.join(missing)}")
     return 0
+
+
+def _missing_content_keys(template_id: str, content_file) -> list[str]:
+    """The first content key of each required content section of the template that the content file lacks."""
+    import yaml
+
+    from .document.templates import load_templates
+
+    template = load_templates().get(template_id)
+    content = yaml.safe_load(content_file.read_text(encoding="utf-8")) or {}
+    return [spec.content_keys[0] for spec in (template.sections if template else ())
+            if spec.required and spec.source == "content" and spec.content_keys and not any(content.get(k) for k in spec.content_keys)]
 
 
 def cmd_list(_args) -> int:

@@ -15,6 +15,46 @@ in the documented extract format (``data_contracts/case_extract.md``). It is cal
 * about 167 court sentences a year of which about 9 custodial; about 12 remands to custody out
   of 77 episodes of conditional bail or above.
 
+The ethnic mix of that calibration (``ETHNICITY_WEIGHTS``) and the shares of the optional KPI columns
+(``KPI_SHARES``) are assumptions, not cited figures.
+
+Profiles: what is cited and what is assumed
+-------------------------------------------
+``generate_extract(..., profile=name)`` recalibrates part of the model to a named entry of :data:`PROFILES`;
+``profile=None`` (the default) is the calibration above, unchanged byte for byte, so existing plans and their
+golden figures do not move. The data remain SYNTHETIC either way: fictional children of a fictional area whose
+shares are set to national figures; nothing in them describes any real child or any real area.
+
+``profile="current"`` (2022/23–2023/24; used for Demoshire's 2024/25 edition, April 2019 to March 2024):
+
+* CITED (each number carries its source, section and the figure as published next to it in the code): the
+  ethnic mix of children reaching a caution or conviction — White 72% of those cautioned or convicted, and Black
+  10% of ARRESTS used as the Black share at entry (2023/24; Mayor of London Violence Reduction Unit, "Racial
+  disproportionality in violence affecting children and young people");
+  the ethnic mix of the youth custody population — Black 24% (26% in 2022/23) and Mixed 18% of the average monthly
+  custodial population in 2023/24 (Youth Endowment Fund, "Beyond the headlines 2024", Disproportionality); the
+  direction of the remand disparity (YJB: ethnic minority children are more likely than White children to be
+  remanded to custody). No stored copy of Youth Justice Statistics 2023/24 (YJB / Ministry of Justice) could be
+  read, so these national figures come from secondary sources (the passages read do not name the table they
+  take them from). The Black and Mixed shares of the 10–17 population (6% each) are those of
+  ``data/populations_ethnicity.csv``.
+* ASSUMED (labelled "assumption, not a cited figure" in the code): the Mixed (9%), Asian (7%) and Other (2%)
+  shares at entry and the 2.5% whose ethnicity is not recorded; that the arrest share stands for the entry
+  share; the custody shares of White, Asian and Other children (the remaining 58%, split as at entry); that
+  custody-population shares apply to custodial sentences; that remands differ by ethnicity as much as custody;
+  EVERY KPI share (``KPI_SHARES``): the YJB's quality and methodology note for the new KPIs (12 June 2025) calls
+  its 2023/24 national figures illustrative and not yet suitable for decision-making, and they could not be read;
+  and everything else in the model (the Oxfordshire 2017/18 calibration above: volumes, offences, outcomes).
+
+How it is applied (vectorised, deterministic for a seed): the ethnicity of each child is drawn from the profile's
+shares instead of ``ETHNICITY_WEIGHTS``; the probability that a court sentence is custodial, and the weight of a
+remand to youth detention accommodation among a court case's bail and remand statuses (the statuses of
+conditional bail and above keep their total), are multiplied by a per-ethnicity factor, the group's custody share
+over its entry share (Black 2.4, Mixed 2.0, White, Asian and Other about 0.72, not recorded 1: mean 1 at entry, so the
+overall custody and remand rates stay as calibrated). The relative rate index
+(``pipeline.analysis.disproportionality``) then shows Black and Mixed children over-represented at first entry
+(about 1.6 times the White rate, against Census 2021 shares) and more so at the custody and remand stages.
+
 Every frame carries ``data_kind == "synthetic"`` in a column and in ``attrs``; every file
 written here has a name ending ``_synthetic``. Plans built from it show the warning of
 ``pipeline.document.wording.SYNTHETIC_TEXT`` on every page (the renderers take it from the document metadata).
@@ -96,6 +136,168 @@ LONG_GAP_SHARE, LONG_GAP_SHAPE, LONG_GAP_SCALE = 0.5, 2.0, 260.0  # some return 
 DTO_MONTHS = np.array([4, 6, 8, 10, 12, 18, 24])
 DTO_WEIGHTS = np.array([0.25, 0.2, 0.15, 0.1, 0.15, 0.1, 0.05])
 
+# --------------------------------------------------------------------------- profiles
+#
+# A profile recalibrates some of the shares above to national figures of a period (``generate_extract(...,
+# profile=name)``); ``profile=None`` keeps the calibration above, byte for byte. Each number below is either
+# CITED (document, section, the figure as published) or marked "assumption, not a cited figure".
+#
+# Sources as read (stored copies of public pages). The primary publication, Youth Justice Statistics 2023/24
+# (YJB / Ministry of Justice), could not be read itself: no stored copy of its text was found, only press
+# summaries of it. The ethnicity figures are therefore taken from secondary sources reporting national figures for
+# 2022/23–2023/24 (the passages read do not name the table they take them from), named with each number; the
+# primary tables should replace them before any real use.
+SOURCE_VRU = (
+    "Mayor of London Violence Reduction Unit, 'Racial disproportionality in violence affecting children and young "
+    "people', section 'The current state of disproportionality' "
+    "(https://fightingknifecrime.london/report/racial-disproportionality-in-violence-affecting-children-and-young-people)"
+)
+SOURCE_YEF = (
+    "Youth Endowment Fund, 'Beyond the headlines 2024', core indicator 'Disproportionality: proportion of children in "
+    "custody who are Black', section 'What does our core indicator show?' (last updated March 2024, reviewed April "
+    "2025; https://youthendowmentfund.org.uk/reports/beyond-the-headlines-2024/disproportionality)"
+)
+SOURCE_YJB_DISPARITY = (
+    "Youth Justice Board, 'Stephen Lawrence Day: we need to recognise the drivers for disparity' (GOV.UK news story, "
+    "as mirrored by govwire.co.uk), section 'What does the wider evidence tell us?'"
+)
+SOURCE_KPI_QMI = (
+    "Youth Justice Board, 'Quality and methodology information for new KPIs' (GOV.UK, published 12 June 2025; "
+    "https://www.gov.uk/government/publications/quality-and-methodology-information-for-new-kpis)"
+)
+
+#: Profile "current" (2022/23–2023/24): ethnic group shares of the children who reach a caution or conviction,
+#: where ethnicity is known. In the model these are also the shares among first-time entrants (a child's
+#: ethnicity is drawn once, independently of the rest of their career).
+CURRENT_ENTRY_SHARES = {
+    # CITED: SOURCE_VRU: "White children make up 71% of 10–17-year-olds who are stopped and searched, 76% of those
+    # arrested and 72% of those cautioned or convicted for an offence" (the year is not repeated in that sentence;
+    # the sentence before it gives figures "in 2023/24"). Published as 72%.
+    "white": 0.72,
+    # CITED, USED AS A PROXY: SOURCE_VRU: "while Black children aged 10–17 make up 6% of the population, in 2023/24,
+    # they represented 10% of arrests, 15% of stop and searches and 24% of the monthly youth custody population".
+    # Published as 10% of ARRESTS. No published share of Black children among first-time entrants or children
+    # cautioned or sentenced in 2023/24 could be read; using the arrest share for entry is an assumption (White
+    # children are 76% of arrests but 72% of those cautioned or convicted, so the true entry share may be higher).
+    "black": 0.10,
+    # Assumption, not a cited figure: no published share of Mixed-ethnicity children among first-time entrants or
+    # children cautioned or sentenced in 2022/23–2023/24 could be read. 9% is chosen so that Mixed children are
+    # over-represented at entry (1.5 times their 6% share of the 10–17 population, SOURCE_YEF), as summaries of
+    # Youth Justice Statistics 2023/24 report (Youth Justice Legal Centre, 'Youth Justice Board annual statistics
+    # 2023-2024', 6 March 2025: "Black and Mixed children continued to be over-represented across most stages of
+    # the youth justice systems"), and so that the five shares add to 100% with the cited White share.
+    "mixed": 0.09,
+    # Assumption, not a cited figure (Asian children are under-represented, SOURCE_VRU: "other groups – e.g. those
+    # from Asian backgrounds – are under-represented"); 7% against 12% of the population file's working figure.
+    "asian": 0.07,
+    "other": 0.02,  # Assumption, not a cited figure: the remainder.
+}
+#: Share of children whose ethnicity is not recorded. Assumption, not a cited figure (the value of
+#: ETHNICITY_WEIGHTS, kept).
+CURRENT_UNKNOWN_ETHNICITY = 0.025
+
+#: Profile "current": ethnic group shares of the children in youth custody (known ethnicity), used only to derive
+#: CURRENT_CUSTODY_REMAND_MULTIPLIER below.
+CURRENT_CUSTODY_SHARES = {
+    # CITED: SOURCE_YEF: "In 2023/24, the share of Black children in custody fell for the third consecutive year.
+    # It's now 24%, down from 26% the year before (2022/23)". Also SOURCE_VRU: "24% of the monthly youth custody
+    # population" (2023/24). Published as 24% (2023/24) and 26% (2022/23); 24% used.
+    "black": 0.24,
+    # CITED: SOURCE_YEF: Mixed ethnicity children "now account for 18% of the average monthly custodial
+    # population, despite making up only 6% of all 10-17-year-olds in England and Wales" (2023/24). Published as 18%.
+    "mixed": 0.18,
+    # Assumption, not a cited figure: the remaining 58% is split between White, Asian and Other children in
+    # proportion to their entry shares (72 : 7 : 2), i.e. no disparity among these three groups after entry.
+    "white": 0.58 * 72 / 81,
+    "asian": 0.58 * 7 / 81,
+    "other": 0.58 * 2 / 81,
+}
+
+#: Profile "current": a multiplier per ethnic group on the probability that a court sentence is custodial and on
+#: the weight of a remand to youth detention accommodation among the bail and remand statuses of a court case
+#: (the statuses of conditional bail and above keep their total, so only the remand decision differs). It is the
+#: group's custody share divided by its entry share, so that (everything else in the model being independent of
+#: ethnicity) the expected ethnic mix of custodial sentences is CURRENT_CUSTODY_SHARES while the overall custody
+#: rate is unchanged (the entry-weighted mean multiplier is 1): Black 0.24 / 0.10 = 2.4, Mixed 0.18 / 0.09 = 2.0,
+#: White, Asian and Other 0.58 / 0.81 ≈ 0.716, not recorded 1. Assumptions: (1) the custody shares are of the
+#: average monthly custody POPULATION (which includes children on remand and weights long sentences more) and are
+#: applied here to custodial SENTENCES; (2) the same multiplier is used for remands to youth detention
+#: accommodation: the direction is cited (SOURCE_YJB_DISPARITY: "all ethnic minority groups are more likely to
+#: receive a custodial remand than a community remand relative to White children"), the size is not.
+CURRENT_CUSTODY_REMAND_MULTIPLIER = {
+    **{g: CURRENT_CUSTODY_SHARES[g] / CURRENT_ENTRY_SHARES[g] for g in CURRENT_ENTRY_SHARES},
+    "unknown": 1.0,
+}
+
+#: Named calibrations for ``generate_extract(profile=...)``; ``None`` (the default) is the original calibration.
+#: Each profile has: ``label``; ``period`` it calibrates to; ``ethnicity_weights`` (replaces ETHNICITY_WEIGHTS, same
+#: keys and order); ``custody_remand_multiplier`` (per ethnic group, see CURRENT_CUSTODY_REMAND_MULTIPLIER);
+#: ``kpi_shares`` (overrides of KPI_SHARES where a national figure was found); ``cited`` and ``assumed`` (what is
+#: which, in words).
+PROFILES: dict[str, dict] = {
+    "current": {
+        "label": "National shares of 2022/23–2023/24 (as reported by secondary sources; see the module docstring)",
+        "period": "2022/23–2023/24",
+        "ethnicity_weights": {
+            **{g: CURRENT_ENTRY_SHARES[g] * (1 - CURRENT_UNKNOWN_ETHNICITY) for g in ETHNICITY_WEIGHTS if g != "unknown"},
+            "unknown": CURRENT_UNKNOWN_ETHNICITY,
+        },
+        "custody_remand_multiplier": CURRENT_CUSTODY_REMAND_MULTIPLIER,
+        # No national KPI figure could be used: SOURCE_KPI_QMI presents the 2023/24 national data of the ten KPIs as
+        # "illustrative" and "not yet suitable for decision-making", and its figures could not be read in the stored
+        # copies (only its introduction). Every KPI share stays the assumed value of KPI_SHARES: assumption, not a
+        # cited figure.
+        "kpi_shares": {},
+        "cited": (
+            "White 72% of children cautioned or convicted and Black 10% of arrests (used as Black share at entry), "
+            "2023/24 (" + SOURCE_VRU + "); Black 24% and Mixed 18% of the average monthly youth custody population, "
+            "2023/24 (" + SOURCE_YEF + "); ethnic minority children more likely to be remanded to custody "
+            "(direction only, " + SOURCE_YJB_DISPARITY + ")"
+        ),
+        "assumed": (
+            "Mixed 9%, Asian 7%, Other 2% at entry; 2.5% ethnicity not recorded; custody shares of White, Asian and "
+            "Other children; custody-population shares applied to custodial sentences; the same multipliers for "
+            "remands; every KPI share (KPI_SHARES); everything else in the model (Oxfordshire 2017/18 calibration)"
+        ),
+    },
+}
+
+
+def _profile(profile: str | None) -> dict | None:
+    """The calibration of ``profile`` (``None`` for the original one); ValueError naming the known profiles."""
+    if profile is None:
+        return None
+    if not isinstance(profile, str) or profile not in PROFILES:
+        known = ", ".join(repr(name) for name in PROFILES)
+        raise ValueError(f"unknown synthetic profile {profile!r}; known profiles: {known} (or None for the original calibration)")
+    return PROFILES[profile]
+
+
+def _per_group(values: dict, groups: np.ndarray) -> np.ndarray:
+    """``values[group]`` for every element of ``groups`` (vectorised; 1.0 for a group not in ``values``)."""
+    names, inverse = np.unique(groups.astype(str), return_inverse=True)
+    table = np.array([float(values.get(name, 1.0)) for name in names])
+    return table[inverse] if groups.size else np.zeros(0)
+
+
+def _remand_weights(multiplier: np.ndarray) -> np.ndarray:
+    """Rows of REMAND_WEIGHTS with the remand to youth detention scaled by ``multiplier`` (conditional bail takes
+    up the difference, so the statuses of conditional bail and above keep their total)."""
+    base = np.array(list(REMAND_WEIGHTS.values()), dtype=float)
+    names = list(REMAND_WEIGHTS)
+    rows = np.tile(base, (multiplier.size, 1))
+    yda, cond = names.index("remand_youth_detention"), names.index("conditional_bail")
+    rows[:, yda] = base[yda] * multiplier
+    rows[:, cond] = np.maximum(base[cond] - base[yda] * (multiplier - 1), 0.0)
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
+def _pick_rows(rng: np.random.Generator, names: list, weights: np.ndarray) -> np.ndarray:
+    """One of ``names`` per row of ``weights`` (each row a probability vector), vectorised."""
+    u = rng.random(weights.shape[0])
+    idx = (u[:, None] >= np.cumsum(weights, axis=1)).sum(axis=1)
+    return np.array(names, dtype=object)[np.minimum(idx, len(names) - 1)]
+
 
 def _pick(rng: np.random.Generator, weights: dict, size: int) -> np.ndarray:
     names = np.array(list(weights), dtype=object)
@@ -149,6 +351,7 @@ def generate_extract(
     area_name: str | None = None,
     id_prefix: str | None = None,
     kpi_columns: bool = False,
+    profile: str | None = None,
 ) -> pd.DataFrame:
     """A synthetic extract for a fictional area, in the documented format, sorted by outcome date.
 
@@ -156,8 +359,12 @@ def generate_extract(
     ``population`` is recorded in ``attrs`` for rates. The same arguments give the same frame.
     ``kpi_columns=True`` adds the optional per-intervention columns of the ten YJB KPIs
     (:func:`add_kpi_columns`, drawn from a separate random stream: every other column is the same,
-    byte for byte, as without them).
+    byte for byte, as without them). ``profile`` names a calibration of :data:`PROFILES` (``"current"``:
+    national ethnic mix at entry and in custody and remand of 2022/23–2023/24, see the module docstring);
+    ``None`` (the default) is the original calibration, unchanged byte for byte. An unknown name raises
+    ValueError.
     """
+    prof = _profile(profile)
     rng = np.random.default_rng(seed)
     d0, d1 = _day(start), _day(end)
     years = (d1 - d0 + 1) / 365.25
@@ -171,7 +378,8 @@ def generate_extract(
     first_age = 10 + rng.choice(8, size=n, p=FIRST_AGE_WEIGHTS / FIRST_AGE_WEIGHTS.sum())
     birth = first_offence - (first_age * 365.25).astype(np.int64) - rng.integers(0, 365, size=n)
     birth = np.minimum(birth, first_offence - np.round(first_age * 365.25).astype(np.int64))
-    ethnicity = _pick(rng, ETHNICITY_WEIGHTS, n)
+    eth_weights = ETHNICITY_WEIGHTS if prof is None else prof["ethnicity_weights"]
+    ethnicity = _pick(rng, eth_weights, n)
     a_m, b_m = RISK_BETA["male"]
     a_f, b_f = RISK_BETA["female"]
     risk = np.where(female, rng.beta(a_f, b_f, n), rng.beta(a_m, b_m, n))
@@ -215,6 +423,9 @@ def generate_extract(
     first_court = court & (court_within == 1)
     # custody
     p_custody = np.where(court, 0.02 + 0.025 * np.minimum(occ_k, 5) + 0.15 * (main_grav >= 6), 0.0)
+    if prof is not None:  # per-ethnicity disparity in custody (and remand, below); mean multiplier 1 at entry
+        occ_multiplier = _per_group(prof["custody_remand_multiplier"], ethnicity[occ_child])
+        p_custody = np.minimum(p_custody * occ_multiplier, 1.0)
     custodial = court & (rng.random(m) < p_custody)
     disposal = np.full(m, "", dtype=object)
     disposal[court & first_court] = _pick(rng, FIRST_COURT, int((court & first_court).sum()))
@@ -227,7 +438,10 @@ def generate_extract(
     )
     # remand status of court cases
     remand = np.full(m, "", dtype=object)
-    remand[court] = _pick(rng, REMAND_WEIGHTS, int(court.sum()))
+    if prof is None:
+        remand[court] = _pick(rng, REMAND_WEIGHTS, int(court.sum()))
+    else:
+        remand[court] = _pick_rows(rng, list(REMAND_WEIGHTS), _remand_weights(occ_multiplier[court]))
     remand[custodial & (rng.random(m) < 0.45)] = "remand_youth_detention"
     # outcome lags (days from offence to outcome)
     lag = np.where(
@@ -291,7 +505,7 @@ def generate_extract(
     only_off = rng.integers(d0, d1 + 1, size=n_only)
     only_age = 10 + rng.choice(8, size=n_only, p=np.array([3, 5, 9, 13, 17, 19, 18, 16]) / 100)
     only_birth = only_off - np.round(only_age * 365.25).astype(np.int64) - rng.integers(0, 365, size=n_only)
-    only_eth = _pick(rng, ETHNICITY_WEIGHTS, n_only)
+    only_eth = _pick(rng, eth_weights, n_only)
     # children: proven careers first, then community-only
     all_sex = np.concatenate([sex, only_sex])
     all_birth = np.concatenate([birth, only_birth])
@@ -332,7 +546,11 @@ def generate_extract(
     ].copy()
     rows["age"] = _age(all_birth[rows["child"].to_numpy()], rows["offence"].to_numpy())
     frame = _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name)
-    return add_kpi_columns(frame, seed=seed, end=end) if kpi_columns else frame
+    if prof is not None:
+        frame.attrs["profile"] = profile
+    if not kpi_columns:
+        return frame
+    return add_kpi_columns(frame, seed=seed, end=end, shares=None if prof is None else prof["kpi_shares"])
 
 
 def _finish_frame(rng, rows, all_sex, all_birth, all_eth, area_id, prefix, population, scale, seed, start, end, area_name):
@@ -443,18 +661,18 @@ KPI_VICTIM_OFFENCES = ("violence_against_the_person", "robbery", "sexual_offence
                        "vehicle_theft", "criminal_damage", "fraud_and_forgery")
 
 
-def _yes_no(rng: np.random.Generator, p_yes: np.ndarray, recorded: bool = True) -> np.ndarray:
+def _yes_no(rng: np.random.Generator, p_yes: np.ndarray, recorded: bool = True, shares: dict = KPI_SHARES) -> np.ndarray:
     """yes/no with probability ``p_yes``; some answers blank (not recorded) or 'unknown' when ``recorded``."""
     p_yes = np.broadcast_to(np.asarray(p_yes, dtype=float), np.shape(p_yes))
     out = np.where(rng.random(p_yes.shape) < p_yes, kpi_codes.YES, kpi_codes.NO).astype(object)
     if recorded:
         u = rng.random(p_yes.shape)
-        out[u < KPI_SHARES["not_recorded"] + KPI_SHARES["unknown"]] = kpi_codes.UNKNOWN
-        out[u < KPI_SHARES["not_recorded"]] = ""
+        out[u < shares["not_recorded"] + shares["unknown"]] = kpi_codes.UNKNOWN
+        out[u < shares["not_recorded"]] = ""
     return out
 
 
-def add_kpi_columns(frame: pd.DataFrame, seed: int, end: str = "2019-03-31") -> pd.DataFrame:
+def add_kpi_columns(frame: pd.DataFrame, seed: int, end: str = "2019-03-31", shares: dict | None = None) -> pd.DataFrame:
     """``frame`` (a generated extract) with the optional KPI columns added; its own columns untouched.
 
     Drawn from a random stream of their own (``SeedSequence([seed, KPI_STREAM])``), so the columns of
@@ -464,8 +682,13 @@ def add_kpi_columns(frame: pd.DataFrame, seed: int, end: str = "2019-03-31") -> 
     referral, youth rehabilitation and reparation orders a court order, custodial sentences custody (while
     the child is still in custody) or release (supervision after release, as long as the custody lasted);
     fines and discharges none. An intervention ending after ``end`` is still open (end date and end-of-
-    intervention answers blank). Shares are the assumed ``KPI_SHARES`` (not national figures).
+    intervention answers blank). Shares are the assumed ``KPI_SHARES`` (not national figures), with ``shares``
+    (a profile's ``kpi_shares``) replacing some of them; unknown keys raise ValueError.
     """
+    unknown = sorted(set(shares or {}) - set(KPI_SHARES))
+    if unknown:
+        raise ValueError(f"unknown KPI share(s) {', '.join(unknown)}; known: {', '.join(KPI_SHARES)}")
+    sh = {**KPI_SHARES, **(shares or {})}
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), KPI_STREAM]))
     n = len(frame)
     d_end = _day(end)
@@ -520,11 +743,10 @@ def add_kpi_columns(frame: pd.DataFrame, seed: int, end: str = "2019-03-31") -> 
     i_type, i_start, i_end = itype[rep], start[rep], finish[rep]
     ended = i_end >= 0
     cust = np.isin(i_type, (kpi_codes.CUSTODY, kpi_codes.RELEASE))
-    sh = KPI_SHARES
-    acc_s = _yes_no(rng, np.where(cust, sh["accommodation_start_custodial"], sh["accommodation_start"]))
-    acc_e = _yes_no(rng, np.where(acc_s == kpi_codes.YES, sh["accommodation_end_if_yes"], sh["accommodation_end_if_no"]))
-    ete_s = _yes_no(rng, np.full(m, sh["ete_start"]))
-    ete_e = _yes_no(rng, np.where(ete_s == kpi_codes.YES, sh["ete_end_if_yes"], sh["ete_end_if_no"]))
+    acc_s = _yes_no(rng, np.where(cust, sh["accommodation_start_custodial"], sh["accommodation_start"]), shares=sh)
+    acc_e = _yes_no(rng, np.where(acc_s == kpi_codes.YES, sh["accommodation_end_if_yes"], sh["accommodation_end_if_no"]), shares=sh)
+    ete_s = _yes_no(rng, np.full(m, sh["ete_start"]), shares=sh)
+    ete_e = _yes_no(rng, np.where(ete_s == kpi_codes.YES, sh["ete_end_if_yes"], sh["ete_end_if_no"]), shares=sh)
 
     def hours(suitable):
         h = np.where(suitable == kpi_codes.YES, rng.normal(22, 6, m), rng.gamma(1.5, 3.0, m))
@@ -535,7 +757,7 @@ def add_kpi_columns(frame: pd.DataFrame, seed: int, end: str = "2019-03-31") -> 
     u = rng.random(m)
     send = np.where(u < sh["send_identified"], kpi_codes.YES,
                     np.where(u < sh["send_identified"] + sh["send_unknown"], kpi_codes.UNKNOWN, kpi_codes.NO)).astype(object)
-    plan = np.where(send == kpi_codes.YES, _yes_no(rng, np.full(m, sh["send_formal_plan"])), "").astype(object)
+    plan = np.where(send == kpi_codes.YES, _yes_no(rng, np.full(m, sh["send_formal_plan"]), shares=sh), "").astype(object)
 
     def need_chain(prefix):
         screened = _yes_no(rng, np.full(m, sh[f"{prefix}_screened"]), recorded=False)
@@ -645,7 +867,9 @@ def write_demo_extract(path: str | Path, **kwargs) -> Path:
     """Write the Demoshire demonstration extract as CSV; the same bytes every time. Returns the path written.
 
     The file name always ends ``_synthetic`` (added when ``path`` lacks it). Keyword arguments
-    go to ``generate_extract`` (defaults: Demoshire, April 2015 to March 2019, seed 20181).
+    go to ``generate_extract`` (defaults: Demoshire, April 2015 to March 2019, seed 20181, no profile);
+    e.g. the 2024/25 demonstration edition uses ``start="2019-04-01", end="2024-03-31", kpi_columns=True,
+    profile="current"``.
     """
     target = synthetic_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -668,16 +892,19 @@ def generate_many(
     start: str = "2015-04-01",
     end: str = "2019-03-31",
     kpi_columns: bool = False,
+    profile: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Synthetic extracts for ``n_areas`` fictional areas with ``rows_target`` rows or more in all.
 
     Areas are ``synthetic-area-001`` … with sizes that vary (a log-normal spread around the
     mean); each frame's ``attrs['population']`` keeps the FTE rate near Demoshire's. Yields one
     frame per area so callers can stream them; ``pd.concat(generate_many(...))`` gives one
-    extract. Deterministic for a given seed.
+    extract. Deterministic for a given seed. ``profile`` is passed to every ``generate_extract`` call (the
+    sizes are measured without it).
     """
     if n_areas < 1:
         raise ValueError("n_areas must be at least 1")
+    _profile(profile)  # an unknown name fails before any work
     per_unit = rows_per_unit_scale(start=start, end=end)
     rng = np.random.default_rng(seed)
     weights = rng.lognormal(0.0, 0.5, n_areas)
@@ -699,6 +926,7 @@ def generate_many(
             area_name=f"Synthetic area {i + 1:03d} (synthetic)",
             id_prefix=f"S{i + 1:03d}-",
             kpi_columns=kpi_columns,
+            profile=profile,
         )
         produced += len(frame)
         yield frame

@@ -90,6 +90,8 @@ class Page:
 PAGES = (
     *(Page(a, plan_file(Path(), a, "html").as_posix(), min_images=1) for a in AREAS),
     Page(DEMO, plan_file(Path(), DEMO, "html").as_posix()),
+    # the YJB's current template with the ten KPIs and the relative rate index charts (issue #15)
+    Page(f"{DEMO}/2024-25", f"{DEMO}/2024-25/{DEMO}-2024-25-plan.html", min_images=2),
     Page("compare", "compare/compare.html", min_images=1),
     Page("index", "index.html", toc=False),
 )

@@ -125,7 +125,8 @@ def test_unknown_area_in_a_data_row(data_copy):
     raw = dataset.read_raw_table(path)
     suite = contracts.load_suite("budget")
     report, _ = contracts.validate_frame(raw, suite, "data/budget.csv", parameters={
-        "area_ids": ["oxfordshire", "buckinghamshire", "warwickshire"], "editions": ["2016-17", "2018-19", "2018-21"]})
+        "area_ids": ["oxfordshire", "buckinghamshire", "warwickshire", "demoshire"],
+        "editions": ["2016-17", "2018-19", "2018-21", "2019-20", "2024-25"]})
     failure = [o for o in report.critical_failures if o.column == "area_id"]
     assert failure and failure[0].rows == [len(lines)]
     assert "area_id must be an area listed in areas.csv" in failure[0].message()

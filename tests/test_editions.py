@@ -63,10 +63,12 @@ def test_targets_and_periods():
 
 def test_every_seed_area_has_one_edition_and_it_is_its_latest():
     plans = editions.plan_rows()
-    for area, edition in {"oxfordshire": "2018-21", "buckinghamshire": "2016-17", "warwickshire": "2018-19",
-                          "demoshire": "2019-20"}.items():
+    for area, edition in {"oxfordshire": "2018-21", "buckinghamshire": "2016-17", "warwickshire": "2018-19"}.items():
         assert [e.edition for e in editions.editions_of(area, plans)] == [edition]
         assert editions.resolve_edition(area, None, plans).key == f"{area}/{edition}"
+    # the synthetic demonstration has a second edition in the YJB's current template (issue #15)
+    assert [e.edition for e in editions.editions_of("demoshire", plans)] == ["2019-20", "2024-25"]
+    assert editions.resolve_edition("demoshire", None, plans).template == "yjb_2024"
 
 
 def test_unknown_edition_names_the_known_ones():

@@ -388,8 +388,8 @@ def suppress_linked(values, constraints, *, margins=(), forced=(), threshold: in
        cells fix its value — when its unit vector lies in the row space of A_S (A's columns for the
        hidden set S), i.e. when every vector of the null space of A_S is 0 at that cell (the null space
        from the singular value decomposition, tolerance 1e-9). While some hidden cell can be worked out,
-       one more cell is hidden: among the shown cells in a relation with it, the smallest positive count,
-       inner cells before totals, zeros last (:func:`pipeline.analysis.disclosure.suppress_table`'s
+       one more cell is hidden: among the shown cells in a relation with any such cell, the smallest positive
+       count, inner cells (and quarters) before totals (and years), zeros last (:func:`pipeline.analysis.disclosure.suppress_table`'s
        order). With one total column this is that function's rule.
     Like that function it protects exact values, not the width of what a reader can deduce.
     """
@@ -428,8 +428,10 @@ def suppress_linked(values, constraints, *, margins=(), forced=(), threshold: in
         fixed = [int(c) for c in hidden[free < 1e-9] if int(c) not in unprotectable]
         if not fixed:
             break
-        cell = fixed[0]
-        rows = np.flatnonzero(A[:, cell] != 0)
+        # the next cell to hide: the best shown cell in a relation with ANY cell that can be worked out (taking
+        # the first such cell only would protect it again and again through cells that are about to be hidden
+        # anyway, e.g. hide a year's total for one quarter when hiding the other quarters' cells protects all)
+        rows = np.flatnonzero((A[:, fixed] != 0).any(axis=1))
         partners = np.flatnonzero((A[rows] != 0).any(axis=0)) if rows.size else np.array([], dtype=int)
         candidates = [(v[j] == 0, j in margins, v[j], j) for j in partners if not why[j] and present[j]]
         if not candidates:
@@ -437,7 +439,7 @@ def suppress_linked(values, constraints, *, margins=(), forced=(), threshold: in
             partners = np.flatnonzero((A[rows] != 0).any(axis=0))
             candidates = [(v[j] == 0, j in margins, v[j], j) for j in partners if not why[j] and present[j]]
         if not candidates:
-            unprotectable.add(cell)
+            unprotectable.update(fixed)
             continue
         why[min(candidates)[3]] = SECONDARY
     return why
@@ -1206,6 +1208,8 @@ def _suppress_kpis(prep: _Prepared, computed, frames: list[pd.DataFrame], change
         if annual and len(quarters) == 4:
             for c in range(n_c):
                 sums.append((annual[0] * n_c + c, [q * n_c + c for q in quarters]))
+        # a year's figures are published in preference to its quarters': its cells are hidden last
+        margins.update(a * n_c + c for a in annual for c in range(n_c))
         fixed = np.array(rows) if rows else np.zeros((0, size))
         templates[(k, y)] = (fixed, margins, pairs, sums)
         return templates[(k, y)]

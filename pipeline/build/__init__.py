@@ -17,6 +17,8 @@ outputs). Staging, publication, failure records and the lock are ``pipeline.site
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass, field
 
 from ..errors import PipelineError
@@ -45,12 +47,27 @@ class RunReport:
 
 
 def prepare_inputs(contexts: list[AreaContext]) -> None:
-    """Generate the synthetic demonstration extracts the areas ask for (fixed seed; never real data)."""
-    from ..synthetic import write_demo_extract
+    """Generate the synthetic demonstration extracts the editions ask for (fixed seed; never real data), again
+    whenever their settings or the generator's code changed (a stamp beside the extract records both)."""
+    import hashlib
+    import json
 
+    from .. import synthetic
+
+    code = hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()
     for ctx in contexts:
-        if ctx.tracking and ctx.tracking.generated and not ctx.tracking.extract.exists():
-            write_demo_extract(ctx.tracking.extract)
+        if not (ctx.tracking and ctx.tracking.generated):
+            continue
+        extract = ctx.tracking.extract
+        stamp_file = extract.with_name(extract.name + ".stamp.json")
+        stamp = {"settings": ctx.tracking.generate_kwargs, "generator": code}
+        try:
+            current = json.loads(stamp_file.read_text(encoding="utf-8")) == stamp and extract.exists()
+        except (OSError, ValueError):
+            current = False
+        if not current:
+            synthetic.write_demo_extract(extract, **ctx.tracking.generate_kwargs)
+            stamp_file.write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
 
 
 def create_plans(area_ids: list[str], compare: list[str] | bool | None = None, formats=("html", "pdf", "docx"),

@@ -135,7 +135,15 @@ def area_rows_fingerprint(area_id: str) -> str:
     for table in REFERENCE_TABLES:
         h.update(table.encode())
         h.update(_referenced_rows(table_path(table), values))
+    for table in PLAN_INPUT_TABLES:
+        h.update(table.encode())
+        h.update(_table_bytes(table_path(table), area_id, known))
     return h.hexdigest()
+
+
+#: Tables a plan reads besides the area's validated tables: the templates, the KPI definitions, and the area's
+#: rows of the KPI 7 and KPI 8 tables and of the populations by ethnicity (the whole of a table with no area_id).
+PLAN_INPUT_TABLES = ("plan_templates", "kpi_definitions", "kpi_board_attendance", "kpi_wider_services", "populations_ethnicity")
 
 
 def fingerprint(name: str, notebook: Path, renderer: str, formats: tuple[str, ...], extra: dict | None = None,

@@ -68,12 +68,13 @@ DATA_FAILURES = (DataContractError, DataFileError)
 
 def plan_metadata(ctx: AreaContext) -> dict:
     """Title page metadata for an edition of an area's plan."""
+    from ..document.templates import document_name
     from ..document.wording import SYNTHETIC_SUBTITLE
 
     row = {**ctx.row, **(ctx.edition.row if ctx.edition else {})}
     return {
         # the plan period names the edition: two editions of an area never share a page title
-        "title": f"{row['service_name']}: Youth Justice Strategic Plan {row['plan_period_label']}",
+        "title": f"{row['service_name']}: {document_name(row.get('template'))} {row['plan_period_label']}",
         "subtitle": f"{row['plan_period_label']} — performance, resources and priorities" + (f" ({SYNTHETIC_SUBTITLE})" if ctx.synthetic else ""),
         "author": row["service_name"],
         "date": date.today().isoformat(),

@@ -70,8 +70,43 @@ def write_summary(ctx: AreaContext, data: TrackingData, staging: Path) -> str:
     polarity = _polarity(REOFFENDING_INDICATOR)
     summary = tracking_summary(data.frame, data.report, ctx.tracking.population, data.as_of, ctx.tracking.extract.name,
                                reoffending_polarity=polarity)
+    if shows_kpis(ctx):
+        summary["tables"].update(kpi_tables(ctx, data))
     write(summary, staging / SUMMARY_FILE)
     return SUMMARY_FILE
+
+
+#: Renderers of sections that show what ``kpi_tables`` computes (``data/plan_templates.csv``).
+KPI_RENDERERS = ("kpis", "over_represented")
+
+
+def shows_kpis(ctx: AreaContext) -> bool:
+    """Whether the edition's template has a section showing the KPIs or the relative rate index."""
+    from ..document.templates import DEFAULT_TEMPLATE, load_templates
+
+    name = (ctx.edition.template if ctx.edition else "") or DEFAULT_TEMPLATE
+    template = load_templates().get(name)
+    return bool(template) and any(spec.renderer in KPI_RENDERERS for spec in template.sections)
+
+
+def kpi_tables(ctx: AreaContext, data: TrackingData) -> dict:
+    """The ten KPIs and the relative rate index of the edition, disclosure-controlled (``analysis.plan_kpis``)."""
+    from ..analysis import kpis
+    from ..analysis.disproportionality import census_populations
+    from ..analysis.plan_kpis import kpi_summary
+
+    def edition_rows(table: str) -> pd.DataFrame:
+        frame = kpis.load_kpi_table(table)
+        mine = (frame["area_id"] == ctx.area_id) & (frame["edition"] == (ctx.edition.edition if ctx.edition else ""))
+        return frame[mine].reset_index(drop=True)
+
+    try:
+        ethnic = census_populations(ctx.area_id)
+    except ValueError:  # no populations by ethnicity for the area: the index is not computed, and the section says so
+        ethnic = None
+    return kpi_summary(data.frame, as_of=data.as_of, population=ctx.tracking.population,
+                       board=edition_rows(kpis.BOARD_TABLE), wider=edition_rows(kpis.WIDER_TABLE),
+                       definitions=kpis.load_kpi_definitions(), ethnic_populations=ethnic)
 
 
 def write_restricted_outputs(ctx: AreaContext, data: TrackingData) -> list[Path]:

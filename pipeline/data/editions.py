@@ -182,10 +182,11 @@ def _period_of(edition: str) -> tuple[str, str, str]:
 
 
 def start_edition(area_id: str, edition: str, from_edition: str | None = None, data: Path | None = None,
-                  today: date | None = None) -> tuple[Path, dict]:
+                  today: date | None = None, template: str | None = None) -> tuple[Path, dict]:
     """Start ``edition`` of an area's plan from its latest (or ``from_edition``): a row appended to plans.csv
     and a content file copied from the previous edition, with its priorities carried forward as
     "progress on last year's priorities" and everything marked for review. Returns (content file, plan row).
+    ``template``: the new edition's plan template (``plan_templates.csv``; default: the previous edition's).
 
     Budget, staffing and figures are not copied: the new plan says they have not been entered yet.
     """
@@ -203,6 +204,11 @@ def start_edition(area_id: str, edition: str, from_edition: str | None = None, d
     if edition in existing:
         raise PipelineError(f"area '{area_id}' already has an edition '{edition}' in data/plans.csv")
     previous = resolve_edition(area_id, from_edition, rows)
+    if template is not None:
+        known = read_raw_table(table_path("plan_templates", data))
+        known = sorted(set(known["template"].astype(str))) if "template" in known else []
+        if template not in known:
+            raise PipelineError(f"unknown template '{template}': data/plan_templates.csv has {', '.join(known) or 'none'}")
     source = previous.content_path(data)
     try:
         content = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
@@ -241,6 +247,7 @@ def start_edition(area_id: str, edition: str, from_edition: str | None = None, d
         "plan_period_start": start,
         "plan_period_end": end,
         "content_file": f"content/{area_id}/{edition}.yml",
+        "template": template or row.get("template", ""),
         "data_cutoff": f"{start[:4]}-06-30",
         "note": (f"{REVIEW_MARKER}: started from {previous.edition} by yjplan new-edition on {today.isoformat()}; the data "
                  "cut-off is set to 30 June of the plan's first year (the YJB deadline for plans): set it to the date the "

@@ -198,7 +198,7 @@ def grant_expenditure(typed: pd.DataFrame, raw: pd.DataFrame, definitions=None) 
 
 def staffing(typed: pd.DataFrame, raw: pd.DataFrame, definitions=None) -> pd.DataFrame:
     """Adds role_total / vacant / breakdown_sum / breakdown_gap / breakdown_tolerance on the first
-    row of each role's gender and ethnicity breakdown (only where every category has a count)."""
+    row of each role's gender, ethnicity and disability breakdown (only where every category has a count)."""
     out = typed.copy()
     for col in ("role_total", "vacant", "breakdown_sum", "breakdown_gap", "breakdown_tolerance"):
         out[col] = np.nan
@@ -208,7 +208,7 @@ def staffing(typed: pd.DataFrame, raw: pd.DataFrame, definitions=None) -> pd.Dat
             continue
         total = float(totals.iloc[0])
         vacant = float(role[role["attribute"] == "vacant"]["count"].sum())
-        for attribute in ("gender", "ethnicity"):
+        for attribute in ("gender", "ethnicity", "disability"):
             rows = role[role["attribute"] == attribute]
             if rows.empty or rows["count"].isna().any():
                 continue

@@ -232,7 +232,8 @@ def parameters(base: Path | None = None) -> dict[str, list[str]]:
     * ``group_ids_<kind>`` — the ids of one kind (``group_ids_region``, ``group_ids_police_force_area``,
       ``group_ids_yjb_family``, …);
     * ``comparator_ids`` — ``area`` and every group id (the values of ``comparator`` in indicators.csv and measures.csv);
-    * ``source_ids`` — every source id (the values of ``source_document`` in every table).
+    * ``source_ids`` — every source id (the values of ``source_document`` in every table);
+    * ``template_ids`` — every plan template of ``data/plan_templates.csv`` (the values of ``template`` in plans.csv).
 
     A missing or unreadable table gives empty lists (its own contract reports the file).
     """
@@ -246,7 +247,13 @@ def parameters(base: Path | None = None) -> dict[str, list[str]]:
         known_sources = list(_sources_by_id(base))
     except DataFileError:
         known_sources = []
+    try:
+        templates = _raw("plan_templates", base)
+        template_ids = sorted(set(templates["template"].astype(str))) if "template" in templates else []
+    except DataFileError:
+        template_ids = []
     out = {
+        "template_ids": template_ids,
         "group_ids": sorted(groups),
         "comparator_ids": [AREA] + sorted(groups),
         "source_ids": sorted(known_sources),

@@ -47,6 +47,8 @@ class Plan:
     build_date: str
     tracking: dict | None = None
     figures: list[charts.Figure] = field(default_factory=list)
+    #: The template's required-section checks (``templates.check_required``), listed in the data-quality appendix.
+    template_report: ValidationReport | None = None
 
     @property
     def area_name(self) -> str:
@@ -201,6 +203,12 @@ def _rebuilt_from(area: dict) -> str:
     return SOURCE_KIND_WORDS.get(str(row.get("kind") or ""), "its source documents")
 
 
+def _document_name(area: dict) -> str:
+    from .templates import document_name
+
+    return document_name(str(area.get("template") or ""))
+
+
 def _title_text(plan: Plan) -> str:
     area = plan.data.area
     if plan.data.synthetic:
@@ -212,7 +220,7 @@ def _title_text(plan: Plan) -> str:
             f"(the code {md_escape(area['ons_code'])} is made up). Built {md_escape(plan.build_date)}.\n"
         )
     return (
-        f"This is the Youth Justice Strategic Plan of **{md_escape(area['service_name'])}** for "
+        f"This is the {md_escape(_document_name(area))} of **{md_escape(area['service_name'])}** for "
         f"**{md_escape(area['plan_period_label'])}** (edition {md_escape(area.get('edition', ''))}, figures known by "
         f"{md_escape(_date_text(area['data_cutoff']))}), rebuilt reproducibly from {md_escape(_rebuilt_from(area))} and related documents "
         f"({md_escape(group_label(area['region']))}, {md_escape(group_label(area['police_force_area']))} police force area, "
@@ -392,11 +400,31 @@ def staffing(plan: Plan) -> str:
     total_staff = totals["count"].sum()
     out.append(f"The plan lists {fmt_number(total_staff)} staff across {len(totals)} roles (counted as: {md_escape(basis)}).\n")
     out.append(md_table(frame, f"Staffing by role, gender and ethnicity as published, {plan.area_name}", "tbl-staffing"))
+    out.append(staff_disability(plan, s, total_staff))
     out.append(_figure(plan, charts.staffing_chart(totals, _fig_path(plan, "fig-staffing"), plan.area_name)))
     note = _content(plan, "staffing_note")
     if note:
         out.append(content_block(note))
     return "\n".join(out)
+
+
+def staff_disability(plan: Plan, staffing_rows: pd.DataFrame, total_staff: float) -> str:
+    """Staff by disability for the whole service, disclosure-controlled ('' when the table has none).
+
+    Disability is special-category data about people who may be identifiable in a small team: it is never shown
+    by role, and counts from 1 to 4 are hidden (with the cells that would reveal them), as for children.
+    """
+    part = staffing_rows[staffing_rows["attribute"] == "disability"]
+    if part.empty:
+        return ""
+    counts = part.groupby("category", sort=False)["count"].sum()
+    table = pd.DataFrame({"Disability": list(counts.index) + ["All staff"], "Staff": list(counts.values) + [total_staff]})
+    shown, _ = disclosure.suppress_table(table, ["Staff"], total_row="All staff", label_column="Disability")
+    shown["Staff"] = [v if isinstance(v, str) else fmt_number(v) for v in shown["Staff"]]
+    out = ("Disability is shown for the whole service only, never by role, so that no member of staff can be identified: "
+           f"counts from 1 to {disclosure.THRESHOLD - 1} are shown as \"{disclosure.PRIMARY_MARKER}\", and cells that would "
+           f"reveal them as \"{disclosure.SECONDARY_MARKER}\".\n\n")
+    return out + md_table(shown, f"Staff by disability, {plan.area_name}", "tbl-staffing-disability", align="lr")
 
 
 def _months_between(earlier, later) -> int:
@@ -766,6 +794,8 @@ def data_quality(plan: Plan) -> str:
     report = ValidationReport(list(plan.data.report.outcomes))
     if plan.tracking and plan.tracking.get("report") is not None:
         report.extend(plan.tracking["report"])
+    if getattr(plan, "template_report", None) is not None:
+        report.extend(plan.template_report)
     summary_ = report.summary()
     out = [_section("Appendix: data quality", "sec-data-quality")]
     out.append(

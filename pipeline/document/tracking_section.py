@@ -16,16 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.tracking.cohorts import last_complete_year_end
 from ..data.contracts import Outcome, ValidationReport
 
 #: Table attributes that are published with a table (``suppressed`` explains hidden cells: not published).
 PUBLIC_ATTRS = ("title", "footnotes", "data_kind")
-
-
-def last_complete_year_end(as_of: pd.Timestamp) -> pd.Timestamp:
-    """31 March of the latest financial year that has ended by ``as_of``."""
-    year = as_of.year if as_of >= pd.Timestamp(as_of.year, 3, 31) else as_of.year - 1
-    return pd.Timestamp(year, 3, 31)
 
 
 def public_report(report: ValidationReport) -> ValidationReport:

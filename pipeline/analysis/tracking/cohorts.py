@@ -136,6 +136,12 @@ def _month_start(m: int) -> pd.Timestamp:
     return pd.Timestamp(1970 + m // 12, m % 12 + 1, 1)
 
 
+def last_complete_year_end(as_of: pd.Timestamp) -> pd.Timestamp:
+    """31 March of the latest financial year that has ended by ``as_of``."""
+    year = as_of.year if as_of >= pd.Timestamp(as_of.year, 3, 31) else as_of.year - 1
+    return pd.Timestamp(year, 3, 31)
+
+
 def period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
     """'Apr 2017 – Mar 2018' for a year, 'Apr–Jun 2017' for a quarter within a calendar year."""
     if start.year == end.year:
