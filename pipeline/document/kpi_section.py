@@ -292,12 +292,24 @@ def _change_sentences(tables: dict, level: str) -> str:
     return _bullets(out)
 
 
+#: Words for the partner and service codes of the KPI 7 and KPI 8 tables (their contracts list the codes).
+CODE_WORDS = {"police": "Police", "probation": "Probation", "health": "Health", "education": "Education",
+              "childrens_social_care": "Children's social care", "other": "Other", "early_help": "Early help",
+              "child_in_need": "Child in need", "child_protection": "Child protection", "looked_after": "Looked after",
+              "care_leaver": "Care leaver"}
+
+
+def _code_words(measure) -> str:
+    code = str(measure).split(":", 1)[-1]
+    return CODE_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
 def _board_table(board: pd.DataFrame | None, level: str) -> str:
     if board is None or board.empty:
         return "No management board attendance has been entered for this edition (`data/kpi_board_attendance.csv`).\n"
     rows = []
     for r in board.sort_values(["period_end", "headline"]).to_dict("records"):
-        partner = "All partners" if _flag(r["headline"]) else str(r["measure"]).split(":", 1)[-1].replace("_", " ")
+        partner = "All partners" if _flag(r["headline"]) else _code_words(r["measure"])
         rows.append({"Partner": partner, "Meetings attended / held": f"{_count(r['numerator'])} / {_count(r['denominator'])}",
                      "Attendance": _value(r["value"], str(r["unit"])),
                      f"{level} interval": _interval(r["lower"], r["upper"], str(r["unit"]))})
@@ -311,7 +323,7 @@ def _wider_table(wider: pd.DataFrame | None, level: str) -> str:
         return "No wider services figures have been entered for this edition (`data/kpi_wider_services.csv`).\n"
     rows = []
     for r in wider.to_dict("records"):
-        rows.append({"Service": str(r["measure"]).split(":", 1)[-1].replace("_", " "),
+        rows.append({"Service": _code_words(r["measure"]),
                      "Children supported / cohort": f"{_count(r['numerator'])} / {_count(r['denominator'])}",
                      "Share": _value(r["value"], str(r["unit"])),
                      f"{level} interval": _interval(r["lower"], r["upper"], str(r["unit"]))})
