@@ -224,3 +224,32 @@ def test_title_says_what_the_plan_was_rebuilt_from_by_the_kind_of_its_source(dat
                "content/warwickshire/2018-19.yml,2019-03-31,24,warks_cabinet_minutes")
     text = sections.title_block(_plan("warwickshire"))
     assert "rebuilt reproducibly from the committee report" in text and "published plan" not in text
+
+
+def test_an_edition_report_keeps_only_its_own_failing_rows():
+    """A warning on another edition's rows is not this plan's (validation runs over all of an area's rows)."""
+    from pipeline.data.contracts import Outcome
+    from pipeline.paths import data_dir
+
+    with (data_dir() / "budget.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    line_of = {i + 2: (r["area_id"], r["edition"]) for i, r in enumerate(rows)}  # line 1 is the header
+    new = [line for line, key in line_of.items() if key == ("demoshire", "2024-25")][:2]
+    other = [line for line, key in line_of.items() if key[0] == "oxfordshire"][:1]
+    assert len(new) == 2 and other
+
+    def warning(lines):
+        return Outcome(table="budget", file="data/budget.csv", expectation="e", column="amount", severity="warning",
+                       stage="reconciled", success=False, description="rows add up",
+                       rows=list(lines), details=[f"line {n}: does not add up" for n in lines])
+
+    passed = Outcome(table="budget", file="data/budget.csv", expectation="p", column="amount", severity="critical",
+                     stage="raw", success=True, description="amount is a number")
+    other_table = Outcome(table="indicators", file="data/indicators.csv", expectation="i", column="value",
+                          severity="warning", stage="raw", success=False, description="x", rows=[2], details=["line 2"])
+    report = ValidationReport([warning(new), warning(new[:1] + other), passed, other_table])
+    first = editions.edition_report(report, "demoshire", "2019-20")
+    assert [o.expectation for o in first.outcomes] == ["p", "i"]  # passed and non-edition outcomes stay
+    second = editions.edition_report(report, "demoshire", "2024-25")
+    assert [len(o.rows) for o in second.outcomes if o.expectation == "e"] == [2, 1]
+    assert second.outcomes[1].details == [f"line {new[0]}: does not add up"]

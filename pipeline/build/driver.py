@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..data.contracts import write_report
+from ..data.editions import edition_report
 from ..errors import DataContractError, DataFileError, PipelineError, UnknownAreaError
 from ..data.ids import InvalidIdError
 from ..paths import notebooks_dir
@@ -248,6 +249,9 @@ def build_area(area_id: str, formats=("html", "pdf", "docx"), renderer: str = "a
         report = cache.validated_report(area_id)
         r.warnings, r.critical = len(report.warnings), len(report.critical_failures)
         report.raise_for_critical()
+        if ctx.edition:  # the plan, its validation.json and the index speak of this edition's rows only
+            report = edition_report(report, area_id, ctx.edition.edition)
+            r.warnings = len(report.warnings)
         read_content(area_id, ctx.edition.edition)  # a broken narrative file fails here, with its line, not in the notebook
         tracking = tracking_step.load(ctx)
         r.seconds["validate"] = time.perf_counter() - t

@@ -340,9 +340,10 @@ def load_area(area_id: str, raise_on_critical: bool = True, report: ValidationRe
 
     With ``report`` (a validation already run by the build driver over the same inputs) Great
     Expectations is not run again: the tables are only converted and reconciled, and the given
-    report travels with the data. The report covers every row of the area (all its editions).
+    report travels with the data. Validation covers every row of the area (all its editions); the data's report keeps
+    the outcomes that concern this edition (``editions.edition_report``).
     """
-    from .editions import resolve_edition
+    from .editions import edition_report, resolve_edition
 
     check_area(area_id)
     chosen = resolve_edition(area_id, edition)
@@ -359,7 +360,7 @@ def load_area(area_id: str, raise_on_critical: bool = True, report: ValidationRe
         definitions=validated.definitions,
         tables=edition_tables(validated.tables, chosen.edition, area["data_cutoff"]),
         content=read_content(area_id, chosen.edition),
-        report=report,
+        report=edition_report(report, area_id, chosen.edition),
         files={t: table_path(t) for t in ALL_TABLES},
     )
 

@@ -263,3 +263,40 @@ def start_edition(area_id: str, edition: str, from_edition: str | None = None, d
             fh.write("\n")
         csv.writer(fh, lineterminator="\n").writerow([row.get(c, "") for c in header_row])
     return target, row
+
+
+def edition_report(report, area_id: str, edition: str, data: Path | None = None):
+    """The outcomes of an area's validation that concern one edition.
+
+    The contracts validate all of an area's rows at once. A failure in an edition table (:data:`EDITION_TABLES`) whose
+    offending rows belong to other editions is left out, and a failure's list of rows keeps only the edition's own
+    (a warning on another edition's budget row is not this plan's). Every other outcome, passed or table-wide, is
+    kept: the expectations ran for every edition.
+    """
+    from dataclasses import replace
+
+    from .contracts import ValidationReport
+
+    lines: dict[str, set[int]] = {}
+    for table in EDITION_TABLES:
+        try:
+            raw = read_raw_table(table_path(table, data))
+        except DataFileError:
+            continue  # a missing or unreadable table: its outcomes stay as they are
+        if {"area_id", "edition"} <= set(raw.columns):
+            mine = raw[(raw["area_id"].astype(str) == area_id) & (raw["edition"].astype(str) == edition)]
+            lines[table] = {int(v) for v in mine[LINE_COLUMN]}
+    kept = []
+    for o in report.outcomes:
+        own = lines.get(o.table)
+        if own is None or o.success or not o.rows:
+            kept.append(o)
+        elif set(o.rows) & own:
+            if len(o.details) == len(o.rows):
+                pairs = [(r, d) for r, d in zip(o.rows, o.details) if r in own]
+                o = replace(o, rows=[r for r, _ in pairs], details=[d for _, d in pairs])
+            else:
+                o = replace(o, rows=[r for r in o.rows if r in own])
+            kept.append(o)
+    return ValidationReport(kept)
+

@@ -400,7 +400,9 @@ def staffing(plan: Plan) -> str:
     total_staff = totals["count"].sum()
     out.append(f"The plan lists {fmt_number(total_staff)} staff across {len(totals)} roles (counted as: {md_escape(basis)}).\n")
     out.append(md_table(frame, f"Staffing by role, gender and ethnicity as published, {plan.area_name}", "tbl-staffing"))
-    out.append(staff_disability(plan, s, total_staff))
+    disability = staff_disability(plan, s, total_staff)
+    if disability:
+        out.append(disability)
     out.append(_figure(plan, charts.staffing_chart(totals, _fig_path(plan, "fig-staffing"), plan.area_name)))
     note = _content(plan, "staffing_note")
     if note:
