@@ -24,6 +24,8 @@ from pipeline.data.contracts import load_suite
 from pipeline.errors import DataContractError
 from pipeline.synthetic import generate_extract, generate_many, to_csv_text
 
+from test_case_extract_contract import edit, write  # the extract tests' CSV helpers
+
 REPO = Path(__file__).resolve().parents[1]
 FY_START, FY_END = "2023-04-01", "2024-03-31"
 HIDDEN = (PRIMARY_MARKER, SECONDARY_MARKER)
@@ -557,21 +559,6 @@ def test_new_suites_follow_the_conventions():
 
 
 # --------------------------------------------------------------------------- the extract contract's KPI columns
-
-
-def write(tmp_path: Path, text: str, name: str = "extract.csv") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def edit(text: str, line: int, column: str, value: str) -> str:
-    lines = text.split("\n")
-    header = lines[0].split(",")
-    cells = lines[line - 1].split(",")
-    cells[header.index(column)] = value
-    lines[line - 1] = ",".join(cells)
-    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")
