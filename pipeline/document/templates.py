@@ -23,6 +23,7 @@ Public API: :func:`load_templates`, :func:`template_of`, :func:`document_name`, 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,15 +96,36 @@ def _split(value) -> tuple[str, ...]:
     return tuple(p.strip() for p in str(value or "").split("|") if p.strip())
 
 
+def _identity(path: Path) -> tuple:
+    try:
+        st = path.stat()
+    except OSError:
+        return (str(path), None, None)
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
 def load_templates(path: str | Path | None = None) -> dict[str, Template]:
     """Every template of ``data/plan_templates.csv``, checked by its contract; a section naming an unknown
-    renderer is an error naming the file, line and column."""
-    from ..data import reference
-    from ..data.contracts import load_suite, validate_frame
-    from ..data.loaders import read_raw_table
+    renderer is an error naming the file, line and column.
+
+    Read and validated once per state of the table, its contract and the sources table (the contract's
+    parameters): a build asks for the templates in the driver, the tracking step and the notebook.
+    """
+    from ..data.contracts import suite_path
+    from ..data.loaders import table_path
     from ..paths import data_dir
 
     path = Path(path) if path is not None else data_dir() / f"{TABLE}.csv"
+    return dict(_load_templates(tuple(_identity(p) for p in (path, suite_path(TABLE), table_path("sources")))))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_templates(identities: tuple) -> dict[str, Template]:
+    from ..data import reference
+    from ..data.contracts import load_suite, validate_frame
+    from ..data.loaders import read_raw_table
+
+    path = Path(identities[0][0])
     raw = read_raw_table(path)
     report, typed = validate_frame(raw, load_suite(TABLE), f"data/{path.name}", parameters=reference.parameters())
     report.raise_for_critical()

@@ -112,12 +112,15 @@ def content_section(plan: Plan, spec: SectionSpec) -> str:
     return "\n".join(parts)
 
 
+def _opening(plan: Plan, spec: SectionSpec, key: str) -> list[str]:
+    """The section's heading and, when the analyst wrote it, the text of ``key``."""
+    text = plan.content.get(key)
+    return [_heading(spec)] + ([content_block(text)] if _filled(text) else [])
+
+
 def progress(plan: Plan, spec: SectionSpec) -> str:
     """Progress on the previous plan: the analyst's account, then each carried-forward priority with its progress."""
-    parts = [_heading(spec)]
-    text = plan.content.get("progress_on_previous_plan")
-    if _filled(text):
-        parts.append(content_block(text))
+    parts = _opening(plan, spec, "progress_on_previous_plan")
     carried = previous_priorities(plan)
     if carried:
         parts.append(carried)
@@ -128,10 +131,7 @@ def progress(plan: Plan, spec: SectionSpec) -> str:
 
 def resources_and_services(plan: Plan, spec: SectionSpec) -> str:
     """The analyst's account of resources and services, and the budget's published total for each year."""
-    parts = [_heading(spec)]
-    text = plan.content.get("resources_and_services")
-    if _filled(text):
-        parts.append(content_block(text))
+    parts = _opening(plan, spec, "resources_and_services")
     years = budget_years(plan.data.table("budget"))
     if not years:
         parts.append(absent(plan, "budget"))

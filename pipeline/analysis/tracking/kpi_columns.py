@@ -66,35 +66,11 @@ YES_NO_COLUMNS = (
 HOURS_COLUMNS = ("ete_hours_start", "ete_hours_end")
 VICTIM_COLUMNS = ("victims_consented_contact", "victims_contacted", "victims_offered_rj", "victims_participated_rj")
 
-COLUMNS = (
-    "intervention_type",
-    "intervention_start_date",
-    "intervention_end_date",
-    "accommodation_suitable_start",
-    "accommodation_suitable_end",
-    "ete_suitable_start",
-    "ete_suitable_end",
-    "ete_hours_start",
-    "ete_hours_end",
-    "send_identified",
-    "send_formal_plan",
-    "mh_screened",
-    "mh_need_identified",
-    "mh_intervention_offered",
-    "mh_intervention_attended",
-    "sm_screened",
-    "sm_need_identified",
-    "sm_intervention_offered",
-    "sm_intervention_attended",
-    "oocd_completed",
-    "victims_consented_contact",
-    "victims_contacted",
-    "victims_offered_rj",
-    "victims_participated_rj",
-)
+#: (the hours of ETE come after the accommodation and ETE answers they belong with)
+COLUMNS = ID_COLUMNS + YES_NO_COLUMNS[:4] + HOURS_COLUMNS + YES_NO_COLUMNS[4:] + VICTIM_COLUMNS
 """The optional KPI columns, in the documented order (after the extract's own columns)."""
 
-DATE_COLUMNS = ("intervention_start_date", "intervention_end_date")
+DATE_COLUMNS = ID_COLUMNS[1:]
 NUMBER_COLUMNS = HOURS_COLUMNS + VICTIM_COLUMNS
 DETAIL_COLUMNS = tuple(c for c in COLUMNS if c != "intervention_type")
 MAX_ETE_HOURS = 60
